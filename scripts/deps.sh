@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Install the Debian 12 packages the build, the tests and the benchmarks need,
+# only those that are missing. Runs as root (or through sudo when present).
+set -euo pipefail
+pkgs=(
+  build-essential meson ninja-build pkg-config clang libclang-rt-14-dev llvm
+  libuv1-dev libosip2-dev
+  sip-tester
+)
+miss=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || miss+=("$p")
+done
+[ ${#miss[@]} -eq 0 ] && exit 0
+echo "deps: installing ${miss[*]}" >&2
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -q --no-install-recommends "${miss[@]}"

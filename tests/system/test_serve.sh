@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# shenggu serve as the platform runs it: starts on a free loopback port,
+# answers real SIPp OPTIONS probes and refuses INVITE with 501, survives
+# garbage datagrams, keeps its open files flat across the run, stops cleanly
+# on SIGTERM, and refuses a port in use or a bad option with a clear error.
+# Every process is started here and stopped by PID; all traffic is loopback.
+#
+# Usage: tests/system/test_serve.sh BUILD_DIR
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+bin="$(pwd)/$1/shenggu"
+here=tests/system
+tmp=$(mktemp -d)
+pass=0
+fail=0
+pid=""
+
+cleanup() {
+    [[ -n "$pid" ]] && kill -9 "$pid" 2>/dev/null
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+check() { # check NAME STATUS
+    if [[ "$2" -eq 0 ]]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL $1"; fi
+}
+
+free_udp_port() {
+    python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+sipp_run() { # sipp_run SCENARIO PORT COUNT -> exit status of sipp
+    timeout 30 sipp -sf "$here/sipp/$1" -m "$3" -r 50 -i 127.0.0.1 -p "$(free_udp_port)" \
+        -timeout 10 -timeout_error -nostdin 127.0.0.1:"$2" \
+        >"$tmp/sipp.out" 2>&1
+}
+
+port=$(free_udp_port)
+"$bin" serve --sip 127.0.0.1:"$port" --data "$tmp/var" 2>"$tmp/serve.log" &
+pid=$!
+
+# Ready when it answers OPTIONS (bounded: 50 tries).
+ready=1
+for _ in $(seq 1 50); do
+    if sipp_run options.xml "$port" 1; then ready=0; break; fi
+    kill -0 "$pid" 2>/dev/null || break
+done
+check "serve answers OPTIONS once started" $ready
+[[ -d "$tmp/var" ]]; check "data folder created" $?
+fds_before=$(ls /proc/"$pid"/fd 2>/dev/null | wc -l)
+threads_before=$(awk '/^Threads/{print $2}' /proc/"$pid"/status)
+
+sipp_run options.xml "$port" 200; check "200 OPTIONS answered by 200 (SIPp)" $?
+sipp_run invite_501.xml "$port" 20; check "INVITE answered by 501 (SIPp)" $?
+
+# Garbage and malformed datagrams are dropped; the server stays up.
+python3 - "$port" <<'PY'
+import socket, sys, os
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+port = int(sys.argv[1])
+msgs = [b"", b"\x00" * 100, os.urandom(1400), b"INVITE sip:x SIP/2.0\r\n\r\n",
+        b"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n\r\n", b"A" * 65000]
+for m in msgs * 20:
+    s.sendto(m, ("127.0.0.1", port))
+PY
+sipp_run options.xml "$port" 5; check "still answers after garbage" $?
+kill -0 "$pid" 2>/dev/null; check "still running after garbage" $?
+
+fds_after=$(ls /proc/"$pid"/fd 2>/dev/null | wc -l)
+threads_after=$(awk '/^Threads/{print $2}' /proc/"$pid"/status)
+[[ "$fds_after" -eq "$fds_before" ]]; check "open files flat ($fds_before -> $fds_after)" $?
+[[ "$threads_after" -eq "$threads_before" ]]; check "threads flat ($threads_before -> $threads_after)" $?
+
+# A second server on the same port fails clearly.
+"$bin" serve --sip 127.0.0.1:"$port" --data "$tmp/var" 2>"$tmp/second.log"; rc=$?
+[[ $rc -ne 0 ]] && grep -q "cannot open SIP port" "$tmp/second.log"; check "port in use is a clear error" $?
+
+kill -TERM "$pid"
+rc=124
+for _ in $(seq 1 50); do
+    if ! kill -0 "$pid" 2>/dev/null; then wait "$pid"; rc=$?; break; fi
+    sleep 0.1
+done
+pid=""
+[[ $rc -eq 0 ]]; check "SIGTERM stops it with status 0" $?
+grep -q "stopping signal=15" "$tmp/serve.log"; check "stop is logged" $?
+
+"$bin" serve --sip nowhere 2>/dev/null; [[ $? -eq 2 ]]; check "bad --sip is a usage error" $?
+"$bin" serve --data /proc/1/nope 2>/dev/null; [[ $? -eq 1 ]]; check "unusable data folder is an error" $?
+
+echo "serve: $pass passed, $fail failed"
+[[ $fail -eq 0 ]]
