@@ -194,20 +194,40 @@ static void check_msg(const struct sip_msg *msg, const char *buf, size_t len, un
 			FUZZ_CHECK(h->p.auth != NULL);
 			check_auth(h->p.auth, buf, len);
 			break;
+		case SIP_HDR_CONTENT_ENCODING:
+		case SIP_HDR_ALLOW:
+		case SIP_HDR_SUPPORTED:
+		case SIP_HDR_REQUIRE:
+		case SIP_HDR_PROXY_REQUIRE:
+		case SIP_HDR_UNSUPPORTED: {
+			/* A validated token list: every item is a token inside the value. */
+			struct str item;
+			size_t pos = 0, n = 0;
+
+			while (sip_list_next(&h->value, &pos, &item)) {
+				fuzz_view(&item, buf, len);
+				FUZZ_CHECK(item.p >= h->value.p &&
+					   item.p + item.len <= h->value.p + h->value.len);
+				if (item.len < 64) {
+					char tok[64];
+
+					str_copy_cstr(tok, sizeof(tok), &item);
+					FUZZ_CHECK(sip_msg_has_token(msg, h->id, tok));
+				}
+				n++;
+			}
+			FUZZ_CHECK(pos <= h->value.len);
+			FUZZ_CHECK(n > 0 || h->value.len == 0);
+			break;
+		}
 		case SIP_HDR_OTHER:
 		case SIP_HDR_CALL_ID:
 		case SIP_HDR_CSEQ:
 		case SIP_HDR_MAX_FORWARDS:
 		case SIP_HDR_CONTENT_LENGTH:
 		case SIP_HDR_CONTENT_TYPE:
-		case SIP_HDR_CONTENT_ENCODING:
 		case SIP_HDR_EXPIRES:
 		case SIP_HDR_MIN_EXPIRES:
-		case SIP_HDR_ALLOW:
-		case SIP_HDR_SUPPORTED:
-		case SIP_HDR_REQUIRE:
-		case SIP_HDR_PROXY_REQUIRE:
-		case SIP_HDR_UNSUPPORTED:
 		case SIP_HDR_DATE:
 		case SIP_HDR_SUBJECT:
 		case SIP_HDR_USER_AGENT:

@@ -140,14 +140,12 @@ const char *sip_addr_parse(struct sip_addr *out, struct str value, enum sip_addr
 	 * the URI (RFC 4475 §3.1.2.14). */
 	a->name_addr = true;
 	{
-		const char *s = ++l.p;
+		const char *s = ++l.p, *gt = memchr(s, '>', (size_t)(l.end - s));
 
-		while (l.p < l.end && *l.p != '>')
-			l.p++;
-		if (lex_eof(&l))
+		if (!gt)
 			return "missing '>'";
-		uri = str_make(s, (size_t)(l.p - s));
-		l.p++;
+		uri = str_make(s, (size_t)(gt - s));
+		l.p = gt + 1;
 		if (uri.len && (is_lws(uri.p[0]) || is_lws(uri.p[uri.len - 1])))
 			return "space inside <>";
 	}

@@ -94,28 +94,39 @@ static enum sip_hdr_id compact(char c)
 }
 
 /*
- * @lower is a known name in lower case (letters and '-'). OR-ing 0x20 into
- * a byte folds case exactly when the result is a letter (only 'A'-'Z' and
- * 'a'-'z' land there); the only other byte that lands on '-' is CR.
+ * @lower is a known name in lower case: letters and '-'. A byte of @name
+ * may differ from it only in bit 0x20, and only where @lower has a letter
+ * (bit 0x40 set): then it is the same letter in upper case, since no other
+ * byte lies 0x20 away from a lower-case letter. This holds for any input.
  */
+static inline bool word_eq(const char *name, const char *lower)
+{
+	uint64_t a, b;
+
+	memcpy(&a, name, 8);
+	memcpy(&b, lower, 8);
+	return ((a ^ b) & ~((b & 0x4040404040404040ull) >> 1)) == 0;
+}
+
 static bool name_eq(const char *name, const char *lower, size_t n)
 {
-	size_t i = 0;
+	size_t i;
 
-	/* Eight bytes at a time; CR is the one byte that folds onto '-'. */
-	for (; i + 8 <= n; i += 8) {
-		uint64_t a, b;
+	if (n >= 8) {
+		for (i = 0; i + 8 <= n; i += 8) {
+			if (!word_eq(name + i, lower + i))
+				return false;
+		}
+		/* The tail as one overlapping word. */
+		return i == n || word_eq(name + n - 8, lower + n - 8);
+	}
+	for (i = 0; i < n; i++) {
+		unsigned char a = (unsigned char)name[i], b = (unsigned char)lower[i];
 
-		memcpy(&a, name + i, 8);
-		memcpy(&b, lower + i, 8);
-		if ((a | 0x2020202020202020ull) != b)
+		if ((a ^ b) & ~((b & 0x40u) >> 1))
 			return false;
 	}
-	for (; i < n; i++) {
-		if ((name[i] | 0x20) != lower[i])
-			return false;
-	}
-	return !memchr(name, '\r', n);
+	return true;
 }
 
 enum sip_hdr_id sip_hdr_id_from_name(const struct str *name)

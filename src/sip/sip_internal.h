@@ -28,6 +28,9 @@ enum {
 	CC_HEX = 1 << 9,
 	CC_TEL = 1 << 10, /* tel: number characters (RFC 3966, leniently) */
 	CC_LWS = 1 << 11, /* SP, HTAB, CR, LF */
+	CC_CTL = 1 << 12, /* control characters but HTAB: 0x00-0x08, 0x0a-0x1f, 0x7f */
+	CC_NUMDOT = 1 << 13, /* digits and '.': what an IPv4 host is made of */
+	CC_QSAFE = 1 << 14,  /* qdtext needing no second look: not '"', '\\', CR, LF, CTL */
 };
 
 extern const uint16_t sip_cc[256];

@@ -107,7 +107,7 @@ static int hdr_push(struct parser *ps, struct sip_line *line, enum sip_hdr_id id
 
 static inline bool is_ctl(unsigned char c)
 {
-	return (c < 0x20 && c != '\t') || c == 0x7f;
+	return cc_is((char)c, CC_CTL);
 }
 
 /* Values whose grammar we do not check: only no control characters, and CR
@@ -248,11 +248,39 @@ static const char *media_check(struct str v)
 	return lex_eof(&l) ? NULL : "bad media type";
 }
 
-static const char *token_check(struct str v)
+/* token *( COMMA token ), or nothing at all when @empty_ok. */
+static const char *token_list_check(struct str v, bool empty_ok)
 {
 	struct lex l = lex_of(v);
 
-	return lex_span(&l, CC_TOKEN).len && lex_eof(&l) ? NULL : "bad token in list";
+	if (lex_eof(&l))
+		return empty_ok ? NULL : "empty header value";
+	for (;;) {
+		if (!lex_span(&l, CC_TOKEN).len)
+			return "bad token in list";
+		if (lex_eof(&l))
+			return NULL;
+		if (!lex_sep(&l, ','))
+			return "bad token in list";
+	}
+}
+
+/* Accept = [ accept-range *(COMMA accept-range) ], each a media-range. */
+static const char *accept_check(struct str v)
+{
+	struct lex l = lex_of(v);
+	struct str raw;
+
+	while (!lex_eof(&l)) {
+		if (!lex_span(&l, CC_TOKEN).len || !lex_sep(&l, '/') ||
+		    !lex_span(&l, CC_TOKEN).len)
+			return "bad media type";
+		if (sip_params_parse(&l, &raw, NULL, NULL))
+			return "bad media type parameter";
+		if (!lex_eof(&l) && !lex_sep(&l, ','))
+			return "bad media type";
+	}
+	return NULL;
 }
 
 static bool is_single(enum sip_hdr_id id)
@@ -306,11 +334,7 @@ static int list_elem(struct parser *ps, struct sip_line *line, enum sip_hdr_id i
 		parsed = a;
 		break;
 	}
-	case SIP_HDR_ACCEPT:
-		why = media_check(e);
-		break;
-	default: /* Allow, Supported, Require, Proxy-Require, Unsupported, Content-Encoding */
-		why = token_check(e);
+	default:
 		break;
 	}
 	if (why)
@@ -326,18 +350,8 @@ static int list_header(struct parser *ps, struct sip_line *line, enum sip_hdr_id
 	const char *why = NULL;
 	int err;
 
-	if (!value.len) {
-		/* Allow, Supported, Accept, Unsupported may be empty (§25.1). */
-		switch (id) {
-		case SIP_HDR_ALLOW:
-		case SIP_HDR_SUPPORTED:
-		case SIP_HDR_ACCEPT:
-		case SIP_HDR_UNSUPPORTED:
-			return 0;
-		default:
-			return fail(ps, -EBADMSG, value.p, name, "empty header value");
-		}
-	}
+	if (!value.len)
+		return fail(ps, -EBADMSG, value.p, name, "empty header value");
 	while (next_elem(&l, &e, &why)) {
 		if (why)
 			return fail(ps, -EBADMSG, e.p, name, why);
@@ -422,6 +436,20 @@ static int single_header(struct parser *ps, struct sip_line *line, enum sip_hdr_
 	case SIP_HDR_DATE:
 		why = sip_date_check(v);
 		break;
+	case SIP_HDR_ALLOW:
+	case SIP_HDR_SUPPORTED:
+	case SIP_HDR_UNSUPPORTED:
+		/* These three may be empty (RFC 3261 §25.1). */
+		why = token_list_check(v, true);
+		break;
+	case SIP_HDR_REQUIRE:
+	case SIP_HDR_PROXY_REQUIRE:
+	case SIP_HDR_CONTENT_ENCODING:
+		why = token_list_check(v, false);
+		break;
+	case SIP_HDR_ACCEPT:
+		why = accept_check(v);
+		break;
 	default:
 		why = ctl_check(v);
 		break;
@@ -439,13 +467,6 @@ static bool is_list(enum sip_hdr_id id)
 	case SIP_HDR_ROUTE:
 	case SIP_HDR_RECORD_ROUTE:
 	case SIP_HDR_PATH:
-	case SIP_HDR_ALLOW:
-	case SIP_HDR_SUPPORTED:
-	case SIP_HDR_REQUIRE:
-	case SIP_HDR_PROXY_REQUIRE:
-	case SIP_HDR_UNSUPPORTED:
-	case SIP_HDR_CONTENT_ENCODING:
-	case SIP_HDR_ACCEPT:
 		return true;
 	default:
 		return false;
@@ -586,11 +607,9 @@ static int start_line(struct parser *ps, const char *s, const char *e)
 {
 	struct lex l = {s, e};
 
+	/* Each part checks its own characters (method token, URI, version,
+	 * reason phrase), so no pass over the whole line is needed. */
 	ps->msg->start_line = str_make(s, (size_t)(e - s));
-	for (const char *q = s; q < e; q++) {
-		if (is_ctl((unsigned char)*q) && *q != '\t')
-			return fail(ps, -EBADMSG, q, STR_NULL, "control character in start line");
-	}
 	/* A method is a token and has no '/': "SIP/" starts a status line. */
 	if (e - s >= 4 && str_ihas_prefix(&ps->msg->start_line, &STR("SIP/")))
 		return response_line(ps, &l);
@@ -667,8 +686,9 @@ int sip_msg_parse(struct sip_msg **msgp, struct arena *arena, const char *buf, s
 	if (!msg)
 		return nomem(&ps, buf, STR_NULL);
 	memset(msg, 0, sizeof(*msg));
-	for (int i = 0; i < SIP_HDR__COUNT; i++)
-		msg->first[i] = ps.last[i] = -1;
+	/* All bits set is -1 in every int32_t: "no header of this id yet". */
+	memset(msg->first, 0xff, sizeof(msg->first));
+	memset(ps.last, 0xff, sizeof(ps.last));
 	msg->buf = buf;
 	msg->len = len;
 	ps.msg = msg;
@@ -754,4 +774,35 @@ unsigned sip_msg_hdr_count(const struct sip_msg *msg, enum sip_hdr_id id)
 	for (const struct sip_hdr *h = sip_msg_hdr(msg, id); h; h = sip_hdr_next(msg, h))
 		n++;
 	return n;
+}
+
+bool sip_list_next(const struct str *list, size_t *pos, struct str *item)
+{
+	struct lex l;
+
+	if (*pos >= list->len)
+		return false;
+	l = (struct lex){list->p + *pos, list->p + list->len};
+	if (*pos > 0 && !lex_sep(&l, ','))
+		return false;
+	lex_sws(&l);
+	*item = lex_span(&l, CC_TOKEN);
+	*pos = (size_t)(l.p - list->p);
+	return item->len > 0;
+}
+
+bool sip_msg_has_token(const struct sip_msg *msg, enum sip_hdr_id id, const char *token)
+{
+	struct str want = str_cstr(token), item;
+
+	for (const struct sip_hdr *h = sip_msg_hdr(msg, id); h; h = sip_hdr_next(msg, h)) {
+		size_t pos = 0;
+
+		while (sip_list_next(&h->value, &pos, &item)) {
+			/* Methods are case-sensitive (§7.1), other tokens not (§7.3.1). */
+			if (id == SIP_HDR_ALLOW ? str_eq(&item, &want) : str_ieq(&item, &want))
+				return true;
+		}
+	}
+	return false;
 }

@@ -8,8 +8,13 @@
  * are parsed and validated up front (Via, From, To, Call-ID, CSeq,
  * Max-Forwards, Contact, Route, Record-Route, Content-Length, Content-Type,
  * Expires, the four authentication headers, Allow, Supported, Require...);
- * others are kept as name/value views. Comma-separated values of list
- * headers become one struct sip_hdr each.
+ * others are kept as name/value views. The comma-separated values of
+ * address lists (Via, Contact, Route, Record-Route, Path) become one struct
+ * sip_hdr each; token lists (Allow, Supported, Require, Proxy-Require,
+ * Unsupported, Content-Encoding) and Accept are validated element by
+ * element but stay one struct sip_hdr per line, read with sip_list_next()
+ * or sip_msg_has_token(): they are asked "is X in the set?", never edited
+ * one element at a time, and a header per element would be pure cost.
  *
  * Bad input never crashes or over-reads; it returns -EBADMSG (malformed),
  * -EMSGSIZE (a limit was exceeded) or -EPROTONOSUPPORT (not SIP/2.0), with a
@@ -179,7 +184,7 @@ struct sip_line {
 	uint32_t off;
 	uint32_t len;
 	uint32_t first_hdr;  /* index of its first struct sip_hdr */
-	uint32_t nhdrs;      /* how many values it holds (0 for an empty list header) */
+	uint32_t nhdrs;      /* how many values it holds */
 	enum sip_hdr_id id;
 };
 
@@ -267,6 +272,14 @@ const struct sip_hdr *sip_hdr_next(const struct sip_msg *msg, const struct sip_h
 const struct sip_hdr *sip_msg_hdr_by_name(const struct sip_msg *msg, const struct str *name);
 /* Number of values of @id. */
 unsigned sip_msg_hdr_count(const struct sip_msg *msg, enum sip_hdr_id id);
+
+/*
+ * Next token of a token-list value (Allow, Supported, Require...): start
+ * with *@pos = 0; returns false at the end. @item points into @list.
+ */
+bool sip_list_next(const struct str *list, size_t *pos, struct str *item);
+/* True when a header of @id lists @token (Allow: case-sensitive, as methods are). */
+bool sip_msg_has_token(const struct sip_msg *msg, enum sip_hdr_id id, const char *token);
 
 /* Names and lookups. */
 enum sip_method sip_method_from_str(const struct str *s);

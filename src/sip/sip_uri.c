@@ -85,16 +85,11 @@ static const char *uri_headers(struct lex *l, struct str *headers)
 
 static const char *parse_sip(struct sip_uri *u, struct lex *l, enum sip_uri_ctx ctx)
 {
-	const char *at = NULL, *why;
+	const char *at, *why;
 
 	/* The first '@' ends the userinfo: no other part of a SIP URI may hold
 	 * a raw '@', while the user part may hold ';', '?' and '/'. */
-	for (const char *q = l->p; q < l->end; q++) {
-		if (*q == '@') {
-			at = q;
-			break;
-		}
-	}
+	at = memchr(l->p, '@', (size_t)(l->end - l->p));
 	if (at) {
 		struct lex ui = {l->p, at};
 

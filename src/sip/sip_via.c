@@ -6,13 +6,22 @@
  */
 #include "sip/sip_internal.h"
 
-static const struct {
-	const char *name;
-	enum sip_transport id;
-} transports[] = {
-	{"UDP", SIP_TRANSPORT_UDP}, {"TCP", SIP_TRANSPORT_TCP}, {"TLS", SIP_TRANSPORT_TLS},
-	{"SCTP", SIP_TRANSPORT_SCTP}, {"WS", SIP_TRANSPORT_WS}, {"WSS", SIP_TRANSPORT_WSS},
-};
+static enum sip_transport transport_id(const struct str *t)
+{
+	if (str_ieq_lit(t, "UDP"))
+		return SIP_TRANSPORT_UDP;
+	if (str_ieq_lit(t, "TCP"))
+		return SIP_TRANSPORT_TCP;
+	if (str_ieq_lit(t, "TLS"))
+		return SIP_TRANSPORT_TLS;
+	if (str_ieq_lit(t, "SCTP"))
+		return SIP_TRANSPORT_SCTP;
+	if (str_ieq_lit(t, "WS"))
+		return SIP_TRANSPORT_WS;
+	if (str_ieq_lit(t, "WSS"))
+		return SIP_TRANSPORT_WSS;
+	return SIP_TRANSPORT_OTHER;
+}
 
 static const char *via_param(struct str name, struct str val, bool quoted, void *arg)
 {
@@ -85,12 +94,7 @@ const char *sip_via_parse(struct sip_via *out, struct str value)
 	if (!v->transport.len)
 		return "bad Via transport";
 	v->proto = str_make(proto_start, (size_t)(l.p - proto_start));
-	for (size_t i = 0; i < sizeof(transports) / sizeof(transports[0]); i++) {
-		if (str_ieq_cstr(&v->transport, transports[i].name)) {
-			v->transport_id = transports[i].id;
-			break;
-		}
-	}
+	v->transport_id = transport_id(&v->transport);
 	if (!lex_sws(&l))
 		return "no space after Via protocol";
 	why = sip_host_parse(&l, &v->host, &v->host_type);

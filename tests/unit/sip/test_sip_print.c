@@ -482,7 +482,7 @@ TEST(test_sip_reply_headers_body)
 	TEST_ERR(check_reply_copies(f.req, f.out_msg));
 	TEST_STR("a6c85cf", f.out_msg->to->tag);
 	TEST_STR("192.0.2.4", sip_msg_hdr(f.out_msg, SIP_HDR_CONTACT)->p.addr->uri.host);
-	TEST_EQUALS(3, sip_msg_hdr_count(f.out_msg, SIP_HDR_ALLOW));
+	TEST_ASSERT(sip_msg_has_token(f.out_msg, SIP_HDR_ALLOW, "BYE"));
 	TEST_STR("100rel", sip_msg_hdr(f.out_msg, SIP_HDR_REQUIRE)->value);
 	TEST_STR("1", sip_msg_hdr_by_name(f.out_msg, &STR("RSeq"))->value);
 	TEST_STR("application/sdp", f.out_msg->content_type);
