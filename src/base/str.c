@@ -116,7 +116,8 @@ int str_to_u64(const struct str *s, uint64_t *v)
 
 		if (d > 9)
 			return -EINVAL;
-		if (n > (UINT64_MAX - d) / 10)
+		/* Constant bounds: no division per digit. */
+		if (n > UINT64_MAX / 10 || (n == UINT64_MAX / 10 && d > UINT64_MAX % 10))
 			return -ERANGE;
 		n = n * 10 + d;
 	}

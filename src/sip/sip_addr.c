@@ -140,7 +140,7 @@ const char *sip_addr_parse(struct sip_addr *out, struct str value, enum sip_addr
 	 * the URI (RFC 4475 §3.1.2.14). */
 	a->name_addr = true;
 	{
-		const char *s = ++l.p, *gt = memchr(s, '>', (size_t)(l.end - s));
+		const char *s = ++l.p, *gt = find_byte(s, l.end, '>');
 
 		if (!gt)
 			return "missing '>'";

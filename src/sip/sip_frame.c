@@ -73,7 +73,7 @@ int sip_frame(const char *buf, size_t len, const struct sip_limits *lim, size_t 
 
 	/* Walk the lines; a field is a line plus its folded continuations. */
 	for (;;) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *nl = find_byte(p, end, '\n');
 		const char *le;
 
 		if (!nl) {

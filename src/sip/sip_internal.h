@@ -8,6 +8,10 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "base/arena.h"
 #include "base/str.h"
@@ -44,6 +48,28 @@ static inline bool cc_is(char c, unsigned cls)
 static inline bool is_lws(char c)
 {
 	return cc_is(c, CC_LWS);
+}
+
+/*
+ * First @c in [p, end), or NULL. Header lines are short, so a libc memchr
+ * call costs more in set-up than in scanning; SSE2 (baseline on x86-64)
+ * checks 16 bytes a step inline, and memchr takes the tail or other CPUs.
+ */
+static inline const char *find_byte(const char *p, const char *end, char c)
+{
+#ifdef __SSE2__
+	const __m128i want = _mm_set1_epi8(c);
+
+	while (end - p >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, want));
+
+		if (m)
+			return p + __builtin_ctz(m);
+		p += 16;
+	}
+#endif
+	return p < end ? memchr(p, c, (size_t)(end - p)) : NULL;
 }
 
 /* A cursor over [p, end): every read checks end. */
@@ -85,8 +111,27 @@ static inline struct str lex_span(struct lex *l, unsigned cls)
 {
 	const char *s = l->p, *p = l->p, *end = l->end;
 
+	/* Four bytes per bounds check: tokens are most of a header's bytes. */
+	while (end - p >= 4) {
+		if (!cc_is(p[0], cls))
+			goto out;
+		if (!cc_is(p[1], cls)) {
+			p += 1;
+			goto out;
+		}
+		if (!cc_is(p[2], cls)) {
+			p += 2;
+			goto out;
+		}
+		if (!cc_is(p[3], cls)) {
+			p += 3;
+			goto out;
+		}
+		p += 4;
+	}
 	while (p < end && cc_is(*p, cls))
 		p++;
+out:
 	l->p = p;
 	return str_make(s, (size_t)(p - s));
 }

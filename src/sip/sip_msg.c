@@ -114,7 +114,21 @@ static inline bool is_ctl(unsigned char c)
  * and LF only as the line folding that joined them. */
 static const char *ctl_check(struct str v)
 {
-	for (size_t i = 0; i < v.len; i++) {
+	size_t i = 0;
+
+#ifdef __SSE2__
+	/* Skip 16-byte blocks holding no byte <= 0x1f and no DEL. */
+	const __m128i c1f = _mm_set1_epi8(0x1f), del = _mm_set1_epi8(0x7f);
+
+	for (; i + 16 <= v.len; i += 16) {
+		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(v.p + i));
+		__m128i low = _mm_cmpeq_epi8(_mm_max_epu8(b, c1f), c1f);
+
+		if (_mm_movemask_epi8(_mm_or_si128(low, _mm_cmpeq_epi8(b, del))))
+			break;
+	}
+#endif
+	for (; i < v.len; i++) {
 		unsigned char c = (unsigned char)v.p[i];
 
 		if (!is_ctl(c))
@@ -141,7 +155,7 @@ static bool next_elem(struct lex *l, struct str *elem, const char **why)
 	if (lex_eof(l))
 		return false;
 	/* Most list lines hold one value: without a comma, no scan is needed. */
-	if (!memchr(l->p, ',', (size_t)(l->end - l->p))) {
+	if (!find_byte(l->p, l->end, ',')) {
 		/* The value's end came trimmed from header(); after a comma the
 		 * start may have LWS. */
 		lex_sws(l);
@@ -698,7 +712,7 @@ int sip_msg_parse(struct sip_msg **msgp, struct arena *arena, const char *buf, s
 		p++;
 	if (p == end)
 		return fail(&ps, -EBADMSG, p, STR_NULL, "empty message");
-	nl = memchr(p, '\n', (size_t)(end - p));
+	nl = find_byte(p, end, '\n');
 	if (!nl)
 		return fail(&ps, -EBADMSG, end, STR_NULL, "start line not terminated");
 	err = start_line(&ps, p, (nl > p && nl[-1] == '\r') ? nl - 1 : nl);
@@ -711,7 +725,7 @@ int sip_msg_parse(struct sip_msg **msgp, struct arena *arena, const char *buf, s
 
 		if (p >= end)
 			return fail(&ps, -EBADMSG, end, STR_NULL, "header section not terminated");
-		nl = memchr(p, '\n', (size_t)(end - p));
+		nl = find_byte(p, end, '\n');
 		if (!nl)
 			return fail(&ps, -EBADMSG, end, STR_NULL, "header section not terminated");
 		ve = (nl > p && nl[-1] == '\r') ? nl - 1 : nl;
@@ -724,7 +738,7 @@ int sip_msg_parse(struct sip_msg **msgp, struct arena *arena, const char *buf, s
 		p = nl + 1;
 		/* Folded lines (starting with SP or HTAB) continue this field. */
 		while (p < end && (*p == ' ' || *p == '\t')) {
-			nl = memchr(p, '\n', (size_t)(end - p));
+			nl = find_byte(p, end, '\n');
 			if (!nl)
 				return fail(&ps, -EBADMSG, end, STR_NULL,
 					    "header section not terminated");

@@ -89,7 +89,7 @@ static const char *parse_sip(struct sip_uri *u, struct lex *l, enum sip_uri_ctx 
 
 	/* The first '@' ends the userinfo: no other part of a SIP URI may hold
 	 * a raw '@', while the user part may hold ';', '?' and '/'. */
-	at = memchr(l->p, '@', (size_t)(l->end - l->p));
+	at = find_byte(l->p, l->end, '@');
 	if (at) {
 		struct lex ui = {l->p, at};
 
