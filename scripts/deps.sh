@@ -3,9 +3,11 @@
 # only those that are missing. Runs as root (or through sudo when present).
 set -euo pipefail
 pkgs=(
-  build-essential meson ninja-build pkg-config clang libclang-rt-14-dev llvm
-  libuv1-dev libosip2-dev
-  sip-tester
+  build-essential meson ninja-build pkg-config git
+  clang clang-format libclang-rt-14-dev llvm      # libFuzzer, sanitizers, format check
+  libuv1-dev                                      # event loop of shenggu serve
+  libosip2-dev                                    # benchmark peer only
+  sip-tester python3                              # system tests
 )
 miss=()
 for p in "${pkgs[@]}"; do

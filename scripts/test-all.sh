@@ -30,6 +30,19 @@ run() { # run NAME COMMAND...
     fi
 }
 
+format_check() {
+    local bad
+    bad=$(clang-format --dry-run $(git ls-files '*.c' '*.h') 2>&1 | grep -c 'warning:')
+    if [[ "$bad" -eq 0 ]]; then
+        echo "format: 1 passed, 0 failed"
+    else
+        clang-format --dry-run $(git ls-files '*.c' '*.h') 2>&1 | grep 'warning:' | head -20
+        echo "format: 0 passed, 1 failed (run make format)"
+        return 1
+    fi
+}
+
+run format format_check
 run unit "$asan/tests/unit/unit-tests"
 run unit-oom "$asan/tests/unit/unit-tests" --oom
 run sip-lint tests/system/test_sip_lint.sh "$asan"

@@ -12,8 +12,8 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 	const char *help;
 } cmds[] = {
-	{"serve", cmd_serve, "run the platform daemon"},
-	{"sip-lint", cmd_sip_lint, "check one raw SIP message from stdin, print a JSON summary"},
+    {"serve", cmd_serve, "run the platform daemon"},
+    {"sip-lint", cmd_sip_lint, "check one raw SIP message from stdin, print a JSON summary"},
 };
 
 static void usage(FILE *f)

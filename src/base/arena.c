@@ -8,7 +8,7 @@
 #include "base/arena.h"
 #include "base/mem.h"
 
-#define ARENA_ALIGN     (alignof(max_align_t))
+#define ARENA_ALIGN	(alignof(max_align_t))
 #define ARENA_MIN_CHUNK 4096u
 
 struct arena_chunk {

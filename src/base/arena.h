@@ -21,13 +21,13 @@
 struct arena_chunk;
 
 struct arena {
-	char *cur;                 /* next free byte of the current chunk */
-	char *end;                 /* end of the current chunk */
-	struct arena_chunk *heap;  /* heap chunks, newest first */
-	void *buf;                 /* caller's first chunk, or NULL */
+	char *cur;		  /* next free byte of the current chunk */
+	char *end;		  /* end of the current chunk */
+	struct arena_chunk *heap; /* heap chunks, newest first */
+	void *buf;		  /* caller's first chunk, or NULL */
 	size_t buf_size;
-	size_t used;               /* bytes handed out since the last reset */
-	size_t limit;              /* 0 = no limit */
+	size_t used;  /* bytes handed out since the last reset */
+	size_t limit; /* 0 = no limit */
 };
 
 /*

@@ -20,8 +20,8 @@ struct list {
 	struct list_elem head;
 };
 
-#define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
-#define list_entry(e, type, member) container_of(e, type, member)
+#define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
+#define list_entry(e, type, member)	container_of(e, type, member)
 
 static inline void list_init(struct list *l)
 {
@@ -96,8 +96,8 @@ static inline struct list_elem *list_next(const struct list *l, const struct lis
 }
 
 /* Iterate; @e may be unlinked inside the body (the next one is read first). */
-#define list_for_each_safe(l, e, tmp)                                                      \
-	for ((e) = (l)->head.next, (tmp) = (e)->next; (e) != &(l)->head;                    \
+#define list_for_each_safe(l, e, tmp)                                    \
+	for ((e) = (l)->head.next, (tmp) = (e)->next; (e) != &(l)->head; \
 	     (e) = (tmp), (tmp) = (e)->next)
 
 size_t list_count(const struct list *l);

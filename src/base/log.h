@@ -40,18 +40,18 @@ int log_level_parse(const char *s, enum log_level *lvl);
 const char *log_level_name(enum log_level lvl);
 
 void log_write(enum log_level lvl, const char *module, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 void log_vwrite(enum log_level lvl, const char *module, const char *fmt, va_list ap)
-	__attribute__((format(printf, 3, 0)));
+    __attribute__((format(printf, 3, 0)));
 
 #ifndef LOG_MODULE
 #define LOG_MODULE "-"
 #endif
 
-#define log_at_(lvl, ...)                                                                  \
-	do {                                                                               \
-		if (log_enabled(lvl))                                                      \
-			log_write(lvl, LOG_MODULE, __VA_ARGS__);                           \
+#define log_at_(lvl, ...)                                        \
+	do {                                                     \
+		if (log_enabled(lvl))                            \
+			log_write(lvl, LOG_MODULE, __VA_ARGS__); \
 	} while (0)
 #define log_debug(...) log_at_(LOG_LEVEL_DEBUG, __VA_ARGS__)
 #define log_info(...)  log_at_(LOG_LEVEL_INFO, __VA_ARGS__)

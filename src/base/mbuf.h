@@ -39,7 +39,8 @@ int mbuf_write_u8(struct mbuf *mb, uint8_t c);
 /* Decimal text of @v. */
 int mbuf_write_u64(struct mbuf *mb, uint64_t v);
 int mbuf_printf(struct mbuf *mb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int mbuf_vprintf(struct mbuf *mb, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+int mbuf_vprintf(struct mbuf *mb, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 /* Unconsumed bytes [pos, end) as a view; valid until the next write or reset. */
 static inline struct str mbuf_str(const struct mbuf *mb)

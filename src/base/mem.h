@@ -24,7 +24,7 @@ void mem_free(void *p);
 
 struct mem_stats {
 	uint64_t allocs; /* successful mem_alloc/mem_zalloc/mem_realloc(NULL, n) */
-	uint64_t frees;  /* mem_free of a non-NULL pointer */
+	uint64_t frees;	 /* mem_free of a non-NULL pointer */
 };
 
 /* Counters of the calling thread. */

@@ -65,7 +65,7 @@ static inline bool str_ieq_mem(const char *a, const char *b, size_t n)
 
 /* Case-insensitive equality with a string literal; the length test first
  * makes most mismatches one comparison. */
-#define str_ieq_lit(s, lit)                                                                \
+#define str_ieq_lit(s, lit) \
 	((s)->len == sizeof(lit) - 1 && str_ieq_mem((s)->p, (lit), sizeof(lit) - 1))
 bool str_has_prefix(const struct str *s, const struct str *prefix);
 bool str_ihas_prefix(const struct str *s, const struct str *prefix);

@@ -25,8 +25,8 @@ typedef void(timer_h)(void *arg);
 struct timer_wheel;
 
 struct timer {
-	struct list_elem le;     /* slot membership; unlinked when idle */
-	uint64_t expires;        /* absolute deadline in wheel milliseconds */
+	struct list_elem le; /* slot membership; unlinked when idle */
+	uint64_t expires;    /* absolute deadline in wheel milliseconds */
 	timer_h *h;
 	void *arg;
 };
@@ -44,8 +44,7 @@ void timer_init(struct timer *t);
  * pending timer is moved, not duplicated. A delay of 0 fires on the next
  * advance.
  */
-void timer_start(struct timer_wheel *tw, struct timer *t, uint64_t delay_ms, timer_h *h,
-		 void *arg);
+void timer_start(struct timer_wheel *tw, struct timer *t, uint64_t delay_ms, timer_h *h, void *arg);
 /* Stop @t if pending; safe on an idle timer and from inside any handler. */
 void timer_cancel(struct timer *t);
 bool timer_pending(const struct timer *t);

@@ -32,10 +32,10 @@ struct serve {
 	uv_udp_t udp;
 	uv_signal_t sigint;
 	uv_signal_t sigterm;
-	struct arena arena;     /* per datagram, reset after each */
-	struct mbuf out;        /* reply being built */
-	char abuf[16384];       /* the arena's first chunk */
-	char rbuf[65536];       /* one datagram at a time: the loop is single-threaded */
+	struct arena arena; /* per datagram, reset after each */
+	struct mbuf out;    /* reply being built */
+	char abuf[16384];   /* the arena's first chunk */
+	char rbuf[65536];   /* one datagram at a time: the loop is single-threaded */
 	char addr_text[64];
 	unsigned long rx, tx, dropped;
 };
@@ -100,12 +100,12 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
 	if (nread == 0 || !from)
 		return;
 	s->rx++;
-	err = sip_msg_parse(&msg, &s->arena, buf->base, (size_t)nread, SIP_PARSE_DGRAM, NULL,
-			    &perr);
+	err =
+	    sip_msg_parse(&msg, &s->arena, buf->base, (size_t)nread, SIP_PARSE_DGRAM, NULL, &perr);
 	if (err) {
 		s->dropped++;
-		log_debug("dropped datagram bytes=%zd reason=\"%s\" header=%.*s offset=%zu",
-			  nread, perr.reason, STR_FMT(&perr.hdr), perr.offset);
+		log_debug("dropped datagram bytes=%zd reason=\"%s\" header=%.*s offset=%zu", nread,
+			  perr.reason, STR_FMT(&perr.hdr), perr.offset);
 	} else if (msg->is_request) {
 		reply(s, msg, from);
 	}
@@ -121,8 +121,7 @@ static void on_signal(uv_signal_t *sig, int signum)
 {
 	struct serve *s = sig->data;
 
-	log_info("stopping signal=%d rx=%lu tx=%lu dropped=%lu", signum, s->rx, s->tx,
-		 s->dropped);
+	log_info("stopping signal=%d rx=%lu tx=%lu dropped=%lu", signum, s->rx, s->tx, s->dropped);
 	uv_close((uv_handle_t *)&s->udp, on_close);
 	uv_close((uv_handle_t *)&s->sigint, on_close);
 	uv_close((uv_handle_t *)&s->sigterm, on_close);
@@ -173,10 +172,11 @@ static int ensure_dir(const char *dir)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: shenggu serve [--sip HOST:PORT] [--data DIR] [--log-level LEVEL]\n"
-		   "  --sip HOST:PORT    SIP over UDP (default 127.0.0.1:5060; [::1]:5060 for IPv6)\n"
-		   "  --data DIR         data folder (default ./var)\n"
-		   "  --log-level LEVEL  debug, info, warn or error (default info)\n");
+	fprintf(f,
+		"usage: shenggu serve [--sip HOST:PORT] [--data DIR] [--log-level LEVEL]\n"
+		"  --sip HOST:PORT    SIP over UDP (default 127.0.0.1:5060; [::1]:5060 for IPv6)\n"
+		"  --data DIR         data folder (default ./var)\n"
+		"  --log-level LEVEL  debug, info, warn or error (default info)\n");
 }
 
 int cmd_serve(int argc, char **argv)
@@ -234,7 +234,8 @@ int cmd_serve(int argc, char **argv)
 	if (!err)
 		err = uv_udp_recv_start(&s->udp, on_alloc, on_recv);
 	if (err) {
-		log_error("cannot open SIP port addr=%s proto=udp err=\"%s\"", sip, uv_strerror(err));
+		log_error("cannot open SIP port addr=%s proto=udp err=\"%s\"", sip,
+			  uv_strerror(err));
 		uv_close((uv_handle_t *)&s->udp, on_close);
 		uv_close((uv_handle_t *)&s->sigint, on_close);
 		uv_close((uv_handle_t *)&s->sigterm, on_close);

@@ -83,8 +83,8 @@ static int summary(struct mbuf *mb, const struct sip_msg *msg)
 		err = err ? err : mbuf_write_cstr(mb, ",\"request_uri\":");
 		err = err ? err : json_str(mb, &msg->ruri.raw);
 	} else {
-		err = mbuf_printf(mb, "{\"type\":\"response\",\"status\":%u,\"reason\":",
-				  msg->status);
+		err = mbuf_printf(mb,
+				  "{\"type\":\"response\",\"status\":%u,\"reason\":", msg->status);
 		err = err ? err : json_str(mb, &msg->reason);
 	}
 	err = err ? err : mbuf_write_cstr(mb, ",\"call_id\":");
@@ -93,8 +93,9 @@ static int summary(struct mbuf *mb, const struct sip_msg *msg)
 	err = err ? err : json_str(mb, &msg->cseq.method_str);
 	err = err ? err : mbuf_write_cstr(mb, "},\"via_branch\":");
 	err = err ? err : json_str(mb, &msg->via->branch);
-	err = err ? err : mbuf_printf(mb, ",\"headers\":%u,\"body_length\":%zu}\n", msg->nhdrs,
-				      msg->body.len);
+	err = err ? err
+		  : mbuf_printf(mb, ",\"headers\":%u,\"body_length\":%zu}\n", msg->nhdrs,
+				msg->body.len);
 	return err;
 }
 

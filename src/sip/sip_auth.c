@@ -15,12 +15,12 @@ static const struct {
 	const char *name;
 	enum sip_auth_alg alg;
 } algs[] = {
-	{"MD5", SIP_AUTH_ALG_MD5},
-	{"MD5-sess", SIP_AUTH_ALG_MD5_SESS},
-	{"SHA-256", SIP_AUTH_ALG_SHA256},
-	{"SHA-256-sess", SIP_AUTH_ALG_SHA256_SESS},
-	{"SHA-512-256", SIP_AUTH_ALG_SHA512_256},
-	{"SHA-512-256-sess", SIP_AUTH_ALG_SHA512_256_SESS},
+    {"MD5", SIP_AUTH_ALG_MD5},
+    {"MD5-sess", SIP_AUTH_ALG_MD5_SESS},
+    {"SHA-256", SIP_AUTH_ALG_SHA256},
+    {"SHA-256-sess", SIP_AUTH_ALG_SHA256_SESS},
+    {"SHA-512-256", SIP_AUTH_ALG_SHA512_256},
+    {"SHA-512-256-sess", SIP_AUTH_ALG_SHA512_256_SESS},
 };
 
 /* Length first, then one comparison: a REGISTER carries ten of these. */

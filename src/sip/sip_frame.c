@@ -8,8 +8,7 @@
 #include "sip/sip_frame.h"
 #include "sip/sip_internal.h"
 
-static int frame_err(struct sip_perr *perr, int err, size_t off, struct str hdr,
-		     const char *reason)
+static int frame_err(struct sip_perr *perr, int err, size_t off, struct str hdr, const char *reason)
 {
 	if (perr) {
 		perr->offset = off;
@@ -25,8 +24,7 @@ static int content_length(const char *s, const char *e, struct str *name, struct
 	struct lex l = {s, e};
 
 	*name = lex_span(&l, CC_TOKEN);
-	if (!(name->len == 1 && (name->p[0] | 0x20) == 'l') &&
-	    !str_ieq_lit(name, "Content-Length"))
+	if (!(name->len == 1 && (name->p[0] | 0x20) == 'l') && !str_ieq_lit(name, "Content-Length"))
 		return 0;
 	while (l.p < l.end && (*l.p == ' ' || *l.p == '\t'))
 		l.p++;
@@ -112,11 +110,11 @@ int sip_frame(const char *buf, size_t len, const struct sip_limits *lim, size_t 
 				int err = str_to_u32(&val, &n);
 
 				if (err)
-					return frame_err(perr, -EBADMSG, (size_t)(val.p - buf), name,
-							 "bad Content-Length");
+					return frame_err(perr, -EBADMSG, (size_t)(val.p - buf),
+							 name, "bad Content-Length");
 				if (have_cl && n != cl)
-					return frame_err(perr, -EBADMSG, (size_t)(val.p - buf), name,
-							 "conflicting Content-Length");
+					return frame_err(perr, -EBADMSG, (size_t)(val.p - buf),
+							 name, "conflicting Content-Length");
 				have_cl = true;
 				cl = n;
 				cl_name = name;

@@ -16,7 +16,7 @@
 
 enum sip_frame_result {
 	SIP_FRAME_MSG = 0,   /* *used bytes hold one message */
-	SIP_FRAME_MORE,      /* no whole message yet; read more and call again */
+	SIP_FRAME_MORE,	     /* no whole message yet; read more and call again */
 	SIP_FRAME_KEEPALIVE, /* *used bytes of CRLFs: "\r\n\r\n" is a ping, "\r\n" a pong */
 };
 

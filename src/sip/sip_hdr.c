@@ -5,13 +5,13 @@
 #include "sip/sip_internal.h"
 
 static const char *const method_names[SIP_METHOD__COUNT] = {
-	[SIP_METHOD_INVITE] = "INVITE",       [SIP_METHOD_ACK] = "ACK",
-	[SIP_METHOD_BYE] = "BYE",             [SIP_METHOD_CANCEL] = "CANCEL",
-	[SIP_METHOD_REGISTER] = "REGISTER",   [SIP_METHOD_OPTIONS] = "OPTIONS",
-	[SIP_METHOD_INFO] = "INFO",           [SIP_METHOD_PRACK] = "PRACK",
-	[SIP_METHOD_UPDATE] = "UPDATE",       [SIP_METHOD_SUBSCRIBE] = "SUBSCRIBE",
-	[SIP_METHOD_NOTIFY] = "NOTIFY",       [SIP_METHOD_REFER] = "REFER",
-	[SIP_METHOD_MESSAGE] = "MESSAGE",     [SIP_METHOD_PUBLISH] = "PUBLISH",
+    [SIP_METHOD_INVITE] = "INVITE",	[SIP_METHOD_ACK] = "ACK",
+    [SIP_METHOD_BYE] = "BYE",		[SIP_METHOD_CANCEL] = "CANCEL",
+    [SIP_METHOD_REGISTER] = "REGISTER", [SIP_METHOD_OPTIONS] = "OPTIONS",
+    [SIP_METHOD_INFO] = "INFO",		[SIP_METHOD_PRACK] = "PRACK",
+    [SIP_METHOD_UPDATE] = "UPDATE",	[SIP_METHOD_SUBSCRIBE] = "SUBSCRIBE",
+    [SIP_METHOD_NOTIFY] = "NOTIFY",	[SIP_METHOD_REFER] = "REFER",
+    [SIP_METHOD_MESSAGE] = "MESSAGE",	[SIP_METHOD_PUBLISH] = "PUBLISH",
 };
 
 enum sip_method sip_method_from_str(const struct str *s)
@@ -33,38 +33,38 @@ const char *sip_method_name(enum sip_method m)
 
 /* Canonical names (the lookup below is the same list, by length and letter). */
 #define HDR_NAME(id, name) [id] = name,
-#define SIP_HDR_NAMES(X) \
-	X(SIP_HDR_VIA, "Via") \
-	X(SIP_HDR_FROM, "From") \
-	X(SIP_HDR_TO, "To") \
-	X(SIP_HDR_CALL_ID, "Call-ID") \
-	X(SIP_HDR_CSEQ, "CSeq") \
-	X(SIP_HDR_MAX_FORWARDS, "Max-Forwards") \
-	X(SIP_HDR_CONTACT, "Contact") \
-	X(SIP_HDR_ROUTE, "Route") \
-	X(SIP_HDR_RECORD_ROUTE, "Record-Route") \
-	X(SIP_HDR_PATH, "Path") \
-	X(SIP_HDR_CONTENT_LENGTH, "Content-Length") \
-	X(SIP_HDR_CONTENT_TYPE, "Content-Type") \
-	X(SIP_HDR_CONTENT_ENCODING, "Content-Encoding") \
-	X(SIP_HDR_EXPIRES, "Expires") \
-	X(SIP_HDR_MIN_EXPIRES, "Min-Expires") \
-	X(SIP_HDR_AUTHORIZATION, "Authorization") \
+#define SIP_HDR_NAMES(X)                                      \
+	X(SIP_HDR_VIA, "Via")                                 \
+	X(SIP_HDR_FROM, "From")                               \
+	X(SIP_HDR_TO, "To")                                   \
+	X(SIP_HDR_CALL_ID, "Call-ID")                         \
+	X(SIP_HDR_CSEQ, "CSeq")                               \
+	X(SIP_HDR_MAX_FORWARDS, "Max-Forwards")               \
+	X(SIP_HDR_CONTACT, "Contact")                         \
+	X(SIP_HDR_ROUTE, "Route")                             \
+	X(SIP_HDR_RECORD_ROUTE, "Record-Route")               \
+	X(SIP_HDR_PATH, "Path")                               \
+	X(SIP_HDR_CONTENT_LENGTH, "Content-Length")           \
+	X(SIP_HDR_CONTENT_TYPE, "Content-Type")               \
+	X(SIP_HDR_CONTENT_ENCODING, "Content-Encoding")       \
+	X(SIP_HDR_EXPIRES, "Expires")                         \
+	X(SIP_HDR_MIN_EXPIRES, "Min-Expires")                 \
+	X(SIP_HDR_AUTHORIZATION, "Authorization")             \
 	X(SIP_HDR_PROXY_AUTHORIZATION, "Proxy-Authorization") \
-	X(SIP_HDR_WWW_AUTHENTICATE, "WWW-Authenticate") \
-	X(SIP_HDR_PROXY_AUTHENTICATE, "Proxy-Authenticate") \
-	X(SIP_HDR_ALLOW, "Allow") \
-	X(SIP_HDR_SUPPORTED, "Supported") \
-	X(SIP_HDR_REQUIRE, "Require") \
-	X(SIP_HDR_PROXY_REQUIRE, "Proxy-Require") \
-	X(SIP_HDR_UNSUPPORTED, "Unsupported") \
-	X(SIP_HDR_DATE, "Date") \
-	X(SIP_HDR_SUBJECT, "Subject") \
-	X(SIP_HDR_USER_AGENT, "User-Agent") \
-	X(SIP_HDR_SERVER, "Server") \
-	X(SIP_HDR_ACCEPT, "Accept") \
-	X(SIP_HDR_EVENT, "Event") \
-	X(SIP_HDR_REFER_TO, "Refer-To") \
+	X(SIP_HDR_WWW_AUTHENTICATE, "WWW-Authenticate")       \
+	X(SIP_HDR_PROXY_AUTHENTICATE, "Proxy-Authenticate")   \
+	X(SIP_HDR_ALLOW, "Allow")                             \
+	X(SIP_HDR_SUPPORTED, "Supported")                     \
+	X(SIP_HDR_REQUIRE, "Require")                         \
+	X(SIP_HDR_PROXY_REQUIRE, "Proxy-Require")             \
+	X(SIP_HDR_UNSUPPORTED, "Unsupported")                 \
+	X(SIP_HDR_DATE, "Date")                               \
+	X(SIP_HDR_SUBJECT, "Subject")                         \
+	X(SIP_HDR_USER_AGENT, "User-Agent")                   \
+	X(SIP_HDR_SERVER, "Server")                           \
+	X(SIP_HDR_ACCEPT, "Accept")                           \
+	X(SIP_HDR_EVENT, "Event")                             \
+	X(SIP_HDR_REFER_TO, "Refer-To")                       \
 	X(SIP_HDR_RETRY_AFTER, "Retry-After")
 
 static const char *const hdr_names[SIP_HDR__COUNT] = {SIP_HDR_NAMES(HDR_NAME)};
@@ -77,19 +77,32 @@ const char *sip_hdr_name(enum sip_hdr_id id)
 static enum sip_hdr_id compact(char c)
 {
 	switch (c | 0x20) {
-	case 'v': return SIP_HDR_VIA;
-	case 'f': return SIP_HDR_FROM;
-	case 't': return SIP_HDR_TO;
-	case 'i': return SIP_HDR_CALL_ID;
-	case 'm': return SIP_HDR_CONTACT;
-	case 'l': return SIP_HDR_CONTENT_LENGTH;
-	case 'c': return SIP_HDR_CONTENT_TYPE;
-	case 'e': return SIP_HDR_CONTENT_ENCODING;
-	case 's': return SIP_HDR_SUBJECT;
-	case 'k': return SIP_HDR_SUPPORTED;
-	case 'o': return SIP_HDR_EVENT;
-	case 'r': return SIP_HDR_REFER_TO;
-	default: return SIP_HDR_OTHER;
+	case 'v':
+		return SIP_HDR_VIA;
+	case 'f':
+		return SIP_HDR_FROM;
+	case 't':
+		return SIP_HDR_TO;
+	case 'i':
+		return SIP_HDR_CALL_ID;
+	case 'm':
+		return SIP_HDR_CONTACT;
+	case 'l':
+		return SIP_HDR_CONTENT_LENGTH;
+	case 'c':
+		return SIP_HDR_CONTENT_TYPE;
+	case 'e':
+		return SIP_HDR_CONTENT_ENCODING;
+	case 's':
+		return SIP_HDR_SUBJECT;
+	case 'k':
+		return SIP_HDR_SUPPORTED;
+	case 'o':
+		return SIP_HDR_EVENT;
+	case 'r':
+		return SIP_HDR_REFER_TO;
+	default:
+		return SIP_HDR_OTHER;
 	}
 }
 
@@ -368,57 +381,109 @@ enum sip_hdr_id sip_hdr_id_from_name(const struct str *name)
 const char *sip_reason_phrase(unsigned status)
 {
 	switch (status) {
-	case 100: return "Trying";
-	case 180: return "Ringing";
-	case 181: return "Call Is Being Forwarded";
-	case 182: return "Queued";
-	case 183: return "Session Progress";
-	case 200: return "OK";
-	case 202: return "Accepted";
-	case 300: return "Multiple Choices";
-	case 301: return "Moved Permanently";
-	case 302: return "Moved Temporarily";
-	case 305: return "Use Proxy";
-	case 380: return "Alternative Service";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 402: return "Payment Required";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 406: return "Not Acceptable";
-	case 407: return "Proxy Authentication Required";
-	case 408: return "Request Timeout";
-	case 410: return "Gone";
-	case 413: return "Request Entity Too Large";
-	case 414: return "Request-URI Too Long";
-	case 415: return "Unsupported Media Type";
-	case 416: return "Unsupported URI Scheme";
-	case 420: return "Bad Extension";
-	case 421: return "Extension Required";
-	case 423: return "Interval Too Brief";
-	case 480: return "Temporarily Unavailable";
-	case 481: return "Call/Transaction Does Not Exist";
-	case 482: return "Loop Detected";
-	case 483: return "Too Many Hops";
-	case 484: return "Address Incomplete";
-	case 485: return "Ambiguous";
-	case 486: return "Busy Here";
-	case 487: return "Request Terminated";
-	case 488: return "Not Acceptable Here";
-	case 491: return "Request Pending";
-	case 493: return "Undecipherable";
-	case 500: return "Server Internal Error";
-	case 501: return "Not Implemented";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Server Time-out";
-	case 505: return "Version Not Supported";
-	case 513: return "Message Too Large";
-	case 600: return "Busy Everywhere";
-	case 603: return "Decline";
-	case 604: return "Does Not Exist Anywhere";
-	case 606: return "Not Acceptable";
-	default: return "Unknown";
+	case 100:
+		return "Trying";
+	case 180:
+		return "Ringing";
+	case 181:
+		return "Call Is Being Forwarded";
+	case 182:
+		return "Queued";
+	case 183:
+		return "Session Progress";
+	case 200:
+		return "OK";
+	case 202:
+		return "Accepted";
+	case 300:
+		return "Multiple Choices";
+	case 301:
+		return "Moved Permanently";
+	case 302:
+		return "Moved Temporarily";
+	case 305:
+		return "Use Proxy";
+	case 380:
+		return "Alternative Service";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 402:
+		return "Payment Required";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 406:
+		return "Not Acceptable";
+	case 407:
+		return "Proxy Authentication Required";
+	case 408:
+		return "Request Timeout";
+	case 410:
+		return "Gone";
+	case 413:
+		return "Request Entity Too Large";
+	case 414:
+		return "Request-URI Too Long";
+	case 415:
+		return "Unsupported Media Type";
+	case 416:
+		return "Unsupported URI Scheme";
+	case 420:
+		return "Bad Extension";
+	case 421:
+		return "Extension Required";
+	case 423:
+		return "Interval Too Brief";
+	case 480:
+		return "Temporarily Unavailable";
+	case 481:
+		return "Call/Transaction Does Not Exist";
+	case 482:
+		return "Loop Detected";
+	case 483:
+		return "Too Many Hops";
+	case 484:
+		return "Address Incomplete";
+	case 485:
+		return "Ambiguous";
+	case 486:
+		return "Busy Here";
+	case 487:
+		return "Request Terminated";
+	case 488:
+		return "Not Acceptable Here";
+	case 491:
+		return "Request Pending";
+	case 493:
+		return "Undecipherable";
+	case 500:
+		return "Server Internal Error";
+	case 501:
+		return "Not Implemented";
+	case 502:
+		return "Bad Gateway";
+	case 503:
+		return "Service Unavailable";
+	case 504:
+		return "Server Time-out";
+	case 505:
+		return "Version Not Supported";
+	case 513:
+		return "Message Too Large";
+	case 600:
+		return "Busy Everywhere";
+	case 603:
+		return "Decline";
+	case 604:
+		return "Does Not Exist Anywhere";
+	case 606:
+		return "Not Acceptable";
+	default:
+		return "Unknown";
 	}
 }

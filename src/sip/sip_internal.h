@@ -30,9 +30,9 @@ enum {
 	CC_WORD = 1 << 7,  /* Call-ID word */
 	CC_DIGIT = 1 << 8,
 	CC_HEX = 1 << 9,
-	CC_TEL = 1 << 10, /* tel: number characters (RFC 3966, leniently) */
-	CC_LWS = 1 << 11, /* SP, HTAB, CR, LF */
-	CC_CTL = 1 << 12, /* control characters but HTAB: 0x00-0x08, 0x0a-0x1f, 0x7f */
+	CC_TEL = 1 << 10,    /* tel: number characters (RFC 3966, leniently) */
+	CC_LWS = 1 << 11,    /* SP, HTAB, CR, LF */
+	CC_CTL = 1 << 12,    /* control characters but HTAB: 0x00-0x08, 0x0a-0x1f, 0x7f */
 	CC_NUMDOT = 1 << 13, /* digits and '.': what an IPv4 host is made of */
 	CC_QSAFE = 1 << 14,  /* qdtext needing no second look: not '"', '\\', CR, LF, CTL */
 };
@@ -181,7 +181,7 @@ const char *sip_via_parse(struct sip_via *out, struct str value);
 enum sip_addr_kind {
 	SIP_ADDR_FROM_TO = 0, /* name-addr or addr-spec, ;tag */
 	SIP_ADDR_CONTACT,     /* also '*', ;expires, ;q */
-	SIP_ADDR_ROUTE,       /* name-addr only */
+	SIP_ADDR_ROUTE,	      /* name-addr only */
 };
 const char *sip_addr_parse(struct sip_addr *out, struct str value, enum sip_addr_kind kind,
 			   size_t max_uri, bool *too_long);

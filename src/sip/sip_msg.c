@@ -13,20 +13,20 @@
 #include "sip/sip_internal.h"
 
 const struct sip_limits sip_limits_default = {
-	.max_msg = 65535,
-	.max_hdrs = 256,
-	.max_uri = 2048,
-	.max_arena = 256 * 1024,
+    .max_msg = 65535,
+    .max_hdrs = 256,
+    .max_uri = 2048,
+    .max_arena = 256 * 1024,
 };
 
 struct parser {
-	const char *buf;        /* start of the message, for error offsets */
+	const char *buf; /* start of the message, for error offsets */
 	struct sip_msg *msg;
 	struct arena *arena;
 	const struct sip_limits *lim;
 	struct sip_perr *perr;
-	size_t arena_start;     /* arena->used when the parse began */
-	bool over_limit;        /* an allocation failed on lim->max_arena */
+	size_t arena_start; /* arena->used when the parse began */
+	bool over_limit;    /* an allocation failed on lim->max_arena */
 	uint32_t hdr_cap;
 	uint32_t line_cap;
 	int32_t last[SIP_HDR__COUNT];
@@ -72,8 +72,8 @@ static void *grow(struct parser *ps, void *old, uint32_t n, uint32_t *cap, size_
 	return p;
 }
 
-static int hdr_push(struct parser *ps, struct sip_line *line, enum sip_hdr_id id,
-		    struct str name, struct str value, const void *parsed)
+static int hdr_push(struct parser *ps, struct sip_line *line, enum sip_hdr_id id, struct str name,
+		    struct str value, const void *parsed)
 {
 	struct sip_msg *msg = ps->msg;
 	struct sip_hdr *h;
@@ -286,8 +286,7 @@ static const char *accept_check(struct str v)
 	struct str raw;
 
 	while (!lex_eof(&l)) {
-		if (!lex_span(&l, CC_TOKEN).len || !lex_sep(&l, '/') ||
-		    !lex_span(&l, CC_TOKEN).len)
+		if (!lex_span(&l, CC_TOKEN).len || !lex_sep(&l, '/') || !lex_span(&l, CC_TOKEN).len)
 			return "bad media type";
 		if (sip_params_parse(&l, &raw, NULL, NULL))
 			return "bad media type parameter";
@@ -316,8 +315,8 @@ static bool is_single(enum sip_hdr_id id)
 }
 
 /* One list element of a list header: parse it and record it. */
-static int list_elem(struct parser *ps, struct sip_line *line, enum sip_hdr_id id,
-		     struct str name, struct str e)
+static int list_elem(struct parser *ps, struct sip_line *line, enum sip_hdr_id id, struct str name,
+		     struct str e)
 {
 	const char *why = NULL;
 	const void *parsed = NULL;
@@ -343,8 +342,9 @@ static int list_elem(struct parser *ps, struct sip_line *line, enum sip_hdr_id i
 
 		if (!a)
 			return nomem(ps, e.p, name);
-		why = sip_addr_parse(a, e, id == SIP_HDR_CONTACT ? SIP_ADDR_CONTACT : SIP_ADDR_ROUTE,
-				     ps->lim->max_uri, &too_long);
+		why =
+		    sip_addr_parse(a, e, id == SIP_HDR_CONTACT ? SIP_ADDR_CONTACT : SIP_ADDR_ROUTE,
+				   ps->lim->max_uri, &too_long);
 		parsed = a;
 		break;
 	}
@@ -442,8 +442,8 @@ static int single_header(struct parser *ps, struct sip_line *line, enum sip_hdr_
 
 		if (!a)
 			return nomem(ps, v.p, name);
-		why = sip_auth_parse(a, v, id == SIP_HDR_WWW_AUTHENTICATE ||
-						   id == SIP_HDR_PROXY_AUTHENTICATE);
+		why = sip_auth_parse(
+		    a, v, id == SIP_HDR_WWW_AUTHENTICATE || id == SIP_HDR_PROXY_AUTHENTICATE);
 		parsed = a;
 		break;
 	}
@@ -569,7 +569,8 @@ static int response_line(struct parser *ps, struct lex *l)
 	code = lex_span(l, CC_DIGIT);
 	if (code.len != 3 || code.p[0] < '1' || code.p[0] > '6')
 		return fail(ps, -EBADMSG, code.p, STR_NULL, "bad status code");
-	msg->status = (uint16_t)((code.p[0] - '0') * 100 + (code.p[1] - '0') * 10 + code.p[2] - '0');
+	msg->status =
+	    (uint16_t)((code.p[0] - '0') * 100 + (code.p[1] - '0') * 10 + code.p[2] - '0');
 	if (!lex_is(l, ' '))
 		return fail(ps, -EBADMSG, l->p, STR_NULL, "bad status line");
 	l->p++;
@@ -634,7 +635,7 @@ static int start_line(struct parser *ps, const char *s, const char *e)
 static int finish(struct parser *ps, const char *hdr_end, unsigned flags)
 {
 	static const enum sip_hdr_id mandatory[] = {
-		SIP_HDR_VIA, SIP_HDR_FROM, SIP_HDR_TO, SIP_HDR_CALL_ID, SIP_HDR_CSEQ,
+	    SIP_HDR_VIA, SIP_HDR_FROM, SIP_HDR_TO, SIP_HDR_CALL_ID, SIP_HDR_CSEQ,
 	};
 	struct sip_msg *msg = ps->msg;
 	size_t avail;
@@ -774,7 +775,8 @@ const struct sip_hdr *sip_msg_hdr_by_name(const struct sip_msg *msg, const struc
 
 	if (id != SIP_HDR_OTHER)
 		return sip_msg_hdr(msg, id);
-	for (const struct sip_hdr *h = sip_msg_hdr(msg, SIP_HDR_OTHER); h; h = sip_hdr_next(msg, h)) {
+	for (const struct sip_hdr *h = sip_msg_hdr(msg, SIP_HDR_OTHER); h;
+	     h = sip_hdr_next(msg, h)) {
 		if (str_ieq(&h->name, name))
 			return h;
 	}

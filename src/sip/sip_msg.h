@@ -106,31 +106,31 @@ struct sip_via {
 	struct str proto;     /* "SIP/2.0/UDP" as written (may hold LWS) */
 	struct str transport; /* "UDP" */
 	enum sip_transport transport_id;
-	struct str host;      /* sent-by host; IPv6 without brackets */
+	struct str host; /* sent-by host; IPv6 without brackets */
 	enum sip_host_type host_type;
-	uint16_t port;        /* 0 when absent */
-	struct str params;    /* ";branch=...;rport" raw, or empty */
-	struct str branch;    /* empty when absent */
-	struct str received;  /* empty when absent; brackets removed */
+	uint16_t port;	     /* 0 when absent */
+	struct str params;   /* ";branch=...;rport" raw, or empty */
+	struct str branch;   /* empty when absent */
+	struct str received; /* empty when absent; brackets removed */
 	struct str maddr;
-	bool has_rport;       /* ;rport present (with or without a value) */
-	uint16_t rport;       /* its value, 0 when none was given */
+	bool has_rport; /* ;rport present (with or without a value) */
+	uint16_t rport; /* its value, 0 when none was given */
 	bool has_ttl;
 	uint8_t ttl;
 };
 
 /* From, To, Contact, Route, Record-Route, Path, Refer-To (name-addr / addr-spec). */
 struct sip_addr {
-	struct str display;   /* display name: quotes removed, quoted-pairs kept; or empty */
-	bool name_addr;       /* the URI was in <...> */
-	bool star;            /* Contact: * */
+	struct str display; /* display name: quotes removed, quoted-pairs kept; or empty */
+	bool name_addr;	    /* the URI was in <...> */
+	bool star;	    /* Contact: * */
 	struct sip_uri uri;
-	struct str params;    /* header params after the URI (";tag=..;expires=..") */
-	struct str tag;       /* ;tag value, empty when absent */
-	bool has_expires;     /* Contact ;expires */
-	uint32_t expires;     /* clamped to UINT32_MAX */
+	struct str params; /* header params after the URI (";tag=..;expires=..") */
+	struct str tag;	   /* ;tag value, empty when absent */
+	bool has_expires;  /* Contact ;expires */
+	uint32_t expires;  /* clamped to UINT32_MAX */
 	bool has_q;
-	uint16_t q;           /* ;q in thousandths (0..1000) */
+	uint16_t q; /* ;q in thousandths (0..1000) */
 };
 
 struct sip_cseq {
@@ -155,23 +155,23 @@ enum sip_auth_alg {
  * Proxy-Authenticate (challenges). Quoted values are given without quotes.
  */
 struct sip_auth {
-	struct str scheme;   /* "Digest", or an unknown scheme */
-	struct str params;   /* all auth-params, raw */
+	struct str scheme; /* "Digest", or an unknown scheme */
+	struct str params; /* all auth-params, raw */
 	struct str realm, nonce, opaque, algorithm, qop;
 	struct str username, uri, response, cnonce, nc; /* credentials */
-	struct str domain, stale;                       /* challenges */
-	bool userhash;                                  /* RFC 7616 userhash=true */
+	struct str domain, stale;			/* challenges */
+	bool userhash;					/* RFC 7616 userhash=true */
 	enum sip_auth_alg alg;
 };
 
 /* One header value (one element of a comma-separated list). */
 struct sip_hdr {
 	enum sip_hdr_id id;
-	struct str name;     /* as written */
-	struct str value;    /* this element, trimmed; may contain folded LWS */
-	uint32_t line;       /* index into sip_msg.lines of the header line holding it */
-	int32_t next;        /* next header of the same id (-1 at the end); OTHER: next unknown */
-	union {              /* the parsed form, by id; NULL for unparsed ids */
+	struct str name;  /* as written */
+	struct str value; /* this element, trimmed; may contain folded LWS */
+	uint32_t line;	  /* index into sip_msg.lines of the header line holding it */
+	int32_t next;	  /* next header of the same id (-1 at the end); OTHER: next unknown */
+	union {		  /* the parsed form, by id; NULL for unparsed ids */
 		const struct sip_via *via;
 		const struct sip_addr *addr;
 		const struct sip_auth *auth;
@@ -183,16 +183,16 @@ struct sip_hdr {
 struct sip_line {
 	uint32_t off;
 	uint32_t len;
-	uint32_t first_hdr;  /* index of its first struct sip_hdr */
-	uint32_t nhdrs;      /* how many values it holds */
+	uint32_t first_hdr; /* index of its first struct sip_hdr */
+	uint32_t nhdrs;	    /* how many values it holds */
 	enum sip_hdr_id id;
 };
 
 struct sip_limits {
-	size_t max_msg;      /* whole message, headers and body */
-	size_t max_hdrs;     /* header values */
-	size_t max_uri;      /* length of any URI */
-	size_t max_arena;    /* parsed form */
+	size_t max_msg;	  /* whole message, headers and body */
+	size_t max_hdrs;  /* header values */
+	size_t max_uri;	  /* length of any URI */
+	size_t max_arena; /* parsed form */
 };
 
 /* 65535-byte messages, 256 header values, 2 KiB URIs, 256 KiB of parsed form. */
@@ -200,9 +200,9 @@ extern const struct sip_limits sip_limits_default;
 
 /* Why a message was rejected. */
 struct sip_perr {
-	size_t offset;       /* bytes from the start of the message */
-	struct str hdr;      /* the header's name as written, or empty (start line, body) */
-	const char *reason;  /* static text, e.g. "CSeq number out of range" */
+	size_t offset;	    /* bytes from the start of the message */
+	struct str hdr;	    /* the header's name as written, or empty (start line, body) */
+	const char *reason; /* static text, e.g. "CSeq number out of range" */
 };
 
 enum sip_parse_flags {
@@ -216,8 +216,8 @@ enum sip_parse_flags {
 };
 
 struct sip_msg {
-	const char *buf;      /* borrowed: the caller's buffer */
-	size_t len;           /* bytes of this message (headers + body) */
+	const char *buf; /* borrowed: the caller's buffer */
+	size_t len;	 /* bytes of this message (headers + body) */
 	bool is_request;
 
 	/* request */
@@ -231,14 +231,14 @@ struct sip_msg {
 
 	struct str start_line; /* without CRLF */
 
-	struct sip_hdr *hdrs;  /* in order of appearance */
+	struct sip_hdr *hdrs; /* in order of appearance */
 	uint32_t nhdrs;
 	struct sip_line *lines;
 	uint32_t nlines;
 	int32_t first[SIP_HDR__COUNT]; /* first header of each id, -1 when absent */
 
 	/* Mandatory and single-valued headers, parsed. */
-	const struct sip_via *via;   /* top Via */
+	const struct sip_via *via; /* top Via */
 	const struct sip_addr *from;
 	const struct sip_addr *to;
 	struct str call_id;
@@ -248,10 +248,10 @@ struct sip_msg {
 	bool has_content_length;
 	uint32_t content_length;
 	bool has_expires;
-	uint32_t expires;            /* clamped to UINT32_MAX */
+	uint32_t expires; /* clamped to UINT32_MAX */
 	struct str content_type;
 
-	size_t body_off;             /* offset of the body (after the empty line) */
+	size_t body_off; /* offset of the body (after the empty line) */
 	struct str body;
 };
 
@@ -285,7 +285,7 @@ bool sip_msg_has_token(const struct sip_msg *msg, enum sip_hdr_id id, const char
 enum sip_method sip_method_from_str(const struct str *s);
 const char *sip_method_name(enum sip_method m); /* "INVITE"...; NULL for OTHER */
 enum sip_hdr_id sip_hdr_id_from_name(const struct str *name);
-const char *sip_hdr_name(enum sip_hdr_id id);    /* canonical long form; NULL for OTHER */
+const char *sip_hdr_name(enum sip_hdr_id id); /* canonical long form; NULL for OTHER */
 /* Default reason phrase for a status code ("Not Found"), or "Unknown". */
 const char *sip_reason_phrase(unsigned status);
 

@@ -14,14 +14,14 @@
 enum edit_kind {
 	EDIT_REMOVE,
 	EDIT_REPLACE,
-	EDIT_INSERT,  /* before a line, or at the end (line == UINT32_MAX) */
+	EDIT_INSERT, /* before a line, or at the end (line == UINT32_MAX) */
 };
 
 struct sip_edit_op {
 	struct sip_edit_op *next;
 	enum edit_kind kind;
-	uint32_t hdr;   /* REMOVE, REPLACE: index of the value */
-	uint32_t line;  /* INSERT: line to print before */
+	uint32_t hdr;  /* REMOVE, REPLACE: index of the value */
+	uint32_t line; /* INSERT: line to print before */
 	struct str name;
 	struct str value;
 };
@@ -196,7 +196,8 @@ int sip_edit_print(const struct sip_edit *e, struct mbuf *out)
 		if (err)
 			break;
 		/* A new body brings its own Content-Type and Content-Length. */
-		if (ln->id == SIP_HDR_CONTENT_LENGTH || (e->body_set && ln->id == SIP_HDR_CONTENT_TYPE))
+		if (ln->id == SIP_HDR_CONTENT_LENGTH ||
+		    (e->body_set && ln->id == SIP_HDR_CONTENT_TYPE))
 			continue;
 		if (line_edited(e, ln))
 			err = put_edited_line(e, out, ln);

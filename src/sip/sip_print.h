@@ -25,12 +25,12 @@ struct sip_edit_op;
 struct sip_edit {
 	const struct sip_msg *msg; /* borrowed; must outlive the edit */
 	struct arena *arena;
-	struct sip_edit_op *ops;   /* in the order recorded */
+	struct sip_edit_op *ops; /* in the order recorded */
 	struct sip_edit_op *last;
-	struct str ruri;           /* new Request-URI, or empty to keep */
+	struct str ruri; /* new Request-URI, or empty to keep */
 	bool body_set;
 	struct str body;
-	struct str content_type;   /* with body_set: empty removes Content-Type */
+	struct str content_type; /* with body_set: empty removes Content-Type */
 };
 
 void sip_edit_init(struct sip_edit *e, const struct sip_msg *msg, struct arena *arena);
@@ -59,11 +59,11 @@ void sip_edit_set_body(struct sip_edit *e, struct str content_type, struct str b
 int sip_edit_print(const struct sip_edit *e, struct mbuf *out);
 
 struct sip_reply {
-	unsigned status;          /* 100..699 */
-	struct str reason;        /* empty: sip_reason_phrase(status) */
-	struct str to_tag;        /* added to To when the request's To has no tag */
-	struct str headers;       /* extra header lines, each ending in CRLF, or empty */
-	struct str content_type;  /* with a body */
+	unsigned status;	 /* 100..699 */
+	struct str reason;	 /* empty: sip_reason_phrase(status) */
+	struct str to_tag;	 /* added to To when the request's To has no tag */
+	struct str headers;	 /* extra header lines, each ending in CRLF, or empty */
+	struct str content_type; /* with a body */
 	struct str body;
 };
 

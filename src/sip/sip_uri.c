@@ -13,8 +13,7 @@
  * *( chars of @cls / escaped ): NULL, or a reason. An empty span is an error
  * (@empty_why) unless @empty_why is NULL.
  */
-static const char *span_escaped(struct lex *l, unsigned cls, struct str *out,
-				const char *empty_why)
+static const char *span_escaped(struct lex *l, unsigned cls, struct str *out, const char *empty_why)
 {
 	const char *s = l->p;
 

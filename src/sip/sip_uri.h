@@ -31,24 +31,24 @@ enum sip_host_type {
 
 /* Every view points into the buffer the URI was parsed from. */
 struct sip_uri {
-	struct str raw;      /* the whole URI */
+	struct str raw; /* the whole URI */
 	enum sip_uri_scheme scheme;
 	struct str scheme_str;
 	struct str user;     /* userinfo user (escapes kept); tel: the number */
 	struct str password; /* empty when absent */
 	struct str host;
 	enum sip_host_type host_type;
-	uint16_t port;       /* 0 when absent */
-	struct str params;   /* ";a=b;lr" with the leading ';', or empty */
-	struct str headers;  /* after '?', without it, or empty */
-	bool has_headers;    /* a '?' with at least one header was present */
+	uint16_t port;	    /* 0 when absent */
+	struct str params;  /* ";a=b;lr" with the leading ';', or empty */
+	struct str headers; /* after '?', without it, or empty */
+	bool has_headers;   /* a '?' with at least one header was present */
 };
 
 /* Where parsing a URI stops: each rule is the grammar of one context. */
 enum sip_uri_ctx {
 	SIP_URI_CTX_NAME_ADDR = 0, /* inside <...>: params and headers belong to the URI */
-	SIP_URI_CTX_ADDR_SPEC,     /* bare in a header: no ';' params, no '?' headers, no ',' */
-	SIP_URI_CTX_REQUEST,       /* Request-URI: params allowed, headers are an error */
+	SIP_URI_CTX_ADDR_SPEC,	   /* bare in a header: no ';' params, no '?' headers, no ',' */
+	SIP_URI_CTX_REQUEST,	   /* Request-URI: params allowed, headers are an error */
 };
 
 /*

@@ -49,6 +49,7 @@ check "serve answers OPTIONS once started" $ready
 [[ -d "$tmp/var" ]]; check "data folder created" $?
 fds_before=$(ls /proc/"$pid"/fd 2>/dev/null | wc -l)
 threads_before=$(awk '/^Threads/{print $2}' /proc/"$pid"/status)
+rss_before=$(awk '/^VmRSS/{print $2}' /proc/"$pid"/status)
 
 sipp_run options.xml "$port" 200; check "200 OPTIONS answered by 200 (SIPp)" $?
 sipp_run invite_501.xml "$port" 20; check "INVITE answered by 501 (SIPp)" $?
@@ -70,6 +71,11 @@ fds_after=$(ls /proc/"$pid"/fd 2>/dev/null | wc -l)
 threads_after=$(awk '/^Threads/{print $2}' /proc/"$pid"/status)
 [[ "$fds_after" -eq "$fds_before" ]]; check "open files flat ($fds_before -> $fds_after)" $?
 [[ "$threads_after" -eq "$threads_before" ]]; check "threads flat ($threads_before -> $threads_after)" $?
+# Memory: every datagram reuses the arena and reply buffer, so resident
+# memory must not grow with traffic (8 MiB of slack for allocator noise
+# under AddressSanitizer).
+rss_after=$(awk '/^VmRSS/{print $2}' /proc/"$pid"/status)
+[[ $((rss_after - rss_before)) -lt 8192 ]]; check "memory flat (${rss_before} -> ${rss_after} KiB)" $?
 
 # A second server on the same port fails clearly.
 "$bin" serve --sip 127.0.0.1:"$port" --data "$tmp/var" 2>"$tmp/second.log"; rc=$?

@@ -234,7 +234,8 @@ TEST(test_log_controls_escaped)
 
 	log_set_sink(capture_sink, &cap);
 	log_set_level(LOG_LEVEL_INFO);
-	log_write(LOG_LEVEL_INFO, "sip", "from %s", "evil\r\n2026-01-01T00:00:00.000Z error x: forged\a");
+	log_write(LOG_LEVEL_INFO, "sip", "from %s",
+		  "evil\r\n2026-01-01T00:00:00.000Z error x: forged\a");
 	TEST_EQUALS(1, cap.lines);
 	TEST_ASSERT(memmem(cap.line, cap.len, "evil??2026", 10) != NULL);
 	TEST_ASSERT(memmem(cap.line, cap.len, "forged?\n", 8) != NULL);

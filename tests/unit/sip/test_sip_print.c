@@ -429,8 +429,7 @@ TEST(test_sip_reply_keeps_tag)
 {
 	static const char bye[] =
 	    "BYE sip:alice@client.atlanta.example.com SIP/2.0" CRLF
-	    "Via: SIP/2.0/TCP 192.0.2.4;branch=z9hG4bKnashds10" CRLF
-	    "Via: SIP/2.0/UDP "
+	    "Via: SIP/2.0/TCP 192.0.2.4;branch=z9hG4bKnashds10" CRLF "Via: SIP/2.0/UDP "
 	    "[2001:db8::1]:5070;branch=z9hG4bK9;rport=5071;received=2001:db8::2" CRLF
 	    "Max-Forwards: 70" CRLF "From: Bob <sip:bob@biloxi.example.com>;tag=8321234356" CRLF
 	    "To: \"Alice, A.\" <sip:alice@atlanta.example.com>;tag=9fxced76sl" CRLF
