@@ -47,11 +47,11 @@ static const char *addr_param(struct str name, struct str val, bool quoted, void
 	struct addr_ctx *c = arg;
 	struct sip_addr *a = c->a;
 
-	if (str_ieq_lit(&name, "tag")) {
+	if (lower_eq_lit(&name, "tag")) {
 		if (!val.len || quoted)
 			return "bad tag";
 		a->tag = val;
-	} else if (c->kind == SIP_ADDR_CONTACT && str_ieq_lit(&name, "expires")) {
+	} else if (c->kind == SIP_ADDR_CONTACT && lower_eq_lit(&name, "expires")) {
 		uint64_t n;
 		int err = str_to_u64(&val, &n);
 
@@ -62,7 +62,7 @@ static const char *addr_param(struct str name, struct str val, bool quoted, void
 			return "bad Contact expires";
 		a->has_expires = true;
 		a->expires = (uint32_t)n;
-	} else if (c->kind == SIP_ADDR_CONTACT && str_ieq_lit(&name, "q")) {
+	} else if (c->kind == SIP_ADDR_CONTACT && lower_eq_lit(&name, "q")) {
 		if (quoted || !qvalue(val, &a->q))
 			return "bad Contact q";
 		a->has_q = true;

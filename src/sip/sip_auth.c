@@ -30,41 +30,41 @@ static void auth_set(struct sip_auth *a, struct str name, struct str val)
 
 	switch (name.len) {
 	case 2:
-		if (str_ieq_lit(&name, "nc"))
+		if (lower_eq_lit(&name, "nc"))
 			f = &a->nc;
 		break;
 	case 3:
-		if (str_ieq_lit(&name, "qop"))
+		if (lower_eq_lit(&name, "qop"))
 			f = &a->qop;
-		else if (str_ieq_lit(&name, "uri"))
+		else if (lower_eq_lit(&name, "uri"))
 			f = &a->uri;
 		break;
 	case 5:
-		if (str_ieq_lit(&name, "realm"))
+		if (lower_eq_lit(&name, "realm"))
 			f = &a->realm;
-		else if (str_ieq_lit(&name, "nonce"))
+		else if (lower_eq_lit(&name, "nonce"))
 			f = &a->nonce;
-		else if (str_ieq_lit(&name, "stale"))
+		else if (lower_eq_lit(&name, "stale"))
 			f = &a->stale;
 		break;
 	case 6:
-		if (str_ieq_lit(&name, "opaque"))
+		if (lower_eq_lit(&name, "opaque"))
 			f = &a->opaque;
-		else if (str_ieq_lit(&name, "cnonce"))
+		else if (lower_eq_lit(&name, "cnonce"))
 			f = &a->cnonce;
-		else if (str_ieq_lit(&name, "domain"))
+		else if (lower_eq_lit(&name, "domain"))
 			f = &a->domain;
 		break;
 	case 8:
-		if (str_ieq_lit(&name, "username"))
+		if (lower_eq_lit(&name, "username"))
 			f = &a->username;
-		else if (str_ieq_lit(&name, "response"))
+		else if (lower_eq_lit(&name, "response"))
 			f = &a->response;
-		else if (str_ieq_lit(&name, "userhash"))
-			a->userhash = str_ieq_lit(&val, "true");
+		else if (lower_eq_lit(&name, "userhash"))
+			a->userhash = lower_eq_lit(&val, "true");
 		break;
 	case 9:
-		if (str_ieq_lit(&name, "algorithm"))
+		if (lower_eq_lit(&name, "algorithm"))
 			f = &a->algorithm;
 		break;
 	default:

@@ -24,7 +24,8 @@ static int content_length(const char *s, const char *e, struct str *name, struct
 	struct lex l = {s, e};
 
 	*name = lex_span(&l, CC_TOKEN);
-	if (!(name->len == 1 && (name->p[0] | 0x20) == 'l') && !str_ieq_lit(name, "Content-Length"))
+	if (!(name->len == 1 && (name->p[0] | 0x20) == 'l') &&
+	    !lower_eq_lit(name, "content-length"))
 		return 0;
 	while (l.p < l.end && (*l.p == ' ' || *l.p == '\t'))
 		l.p++;

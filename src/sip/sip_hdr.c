@@ -106,42 +106,6 @@ static enum sip_hdr_id compact(char c)
 	}
 }
 
-/*
- * @lower is a known name in lower case: letters and '-'. A byte of @name
- * may differ from it only in bit 0x20, and only where @lower has a letter
- * (bit 0x40 set): then it is the same letter in upper case, since no other
- * byte lies 0x20 away from a lower-case letter. This holds for any input.
- */
-static inline bool word_eq(const char *name, const char *lower)
-{
-	uint64_t a, b;
-
-	memcpy(&a, name, 8);
-	memcpy(&b, lower, 8);
-	return ((a ^ b) & ~((b & 0x4040404040404040ull) >> 1)) == 0;
-}
-
-static bool name_eq(const char *name, const char *lower, size_t n)
-{
-	size_t i;
-
-	if (n >= 8) {
-		for (i = 0; i + 8 <= n; i += 8) {
-			if (!word_eq(name + i, lower + i))
-				return false;
-		}
-		/* The tail as one overlapping word. */
-		return i == n || word_eq(name + n - 8, lower + n - 8);
-	}
-	for (i = 0; i < n; i++) {
-		unsigned char a = (unsigned char)name[i], b = (unsigned char)lower[i];
-
-		if ((a ^ b) & ~((b & 0x40u) >> 1))
-			return false;
-	}
-	return true;
-}
-
 enum sip_hdr_id sip_hdr_id_from_name(const struct str *name)
 {
 	const char *n = name->p;
@@ -153,7 +117,7 @@ enum sip_hdr_id sip_hdr_id_from_name(const struct str *name)
 	case 2:
 		switch (n[0] | 0x20) {
 		case 't':
-			if (name_eq(n, "to", 2))
+			if (lower_eq(n, "to", 2))
 				return SIP_HDR_TO;
 			break;
 		default:
@@ -163,7 +127,7 @@ enum sip_hdr_id sip_hdr_id_from_name(const struct str *name)
 	case 3:
 		switch (n[0] | 0x20) {
 		case 'v':
-			if (name_eq(n, "via", 3))
+			if (lower_eq(n, "via", 3))
 				return SIP_HDR_VIA;
 			break;
 		default:
@@ -173,19 +137,19 @@ enum sip_hdr_id sip_hdr_id_from_name(const struct str *name)
 	case 4:
 		switch (n[0] | 0x20) {
 		case 'c':
-			if (name_eq(n, "cseq", 4))
+			if (lower_eq(n, "cseq", 4))
 				return SIP_HDR_CSEQ;
 			break;
 		case 'd':
-			if (name_eq(n, "date", 4))
+			if (lower_eq(n, "date", 4))
 				return SIP_HDR_DATE;
 			break;
 		case 'f':
-			if (name_eq(n, "from", 4))
+			if (lower_eq(n, "from", 4))
 				return SIP_HDR_FROM;
 			break;
 		case 'p':
-			if (name_eq(n, "path", 4))
+			if (lower_eq(n, "path", 4))
 				return SIP_HDR_PATH;
 			break;
 		default:
@@ -195,15 +159,15 @@ enum sip_hdr_id sip_hdr_id_from_name(const struct str *name)
 	case 5:
 		switch (n[0] | 0x20) {
 		case 'a':
-			if (name_eq(n, "allow", 5))
+			if (lower_eq(n, "allow", 5))
 				return SIP_HDR_ALLOW;
 			break;
 		case 'e':
-			if (name_eq(n, "event", 5))
+			if (lower_eq(n, "event", 5))
 				return SIP_HDR_EVENT;
 			break;
 		case 'r':
-			if (name_eq(n, "route", 5))
+			if (lower_eq(n, "route", 5))
 				return SIP_HDR_ROUTE;
 			break;
 		default:
@@ -213,11 +177,11 @@ enum sip_hdr_id sip_hdr_id_from_name(const struct str *name)
 	case 6:
 		switch (n[0] | 0x20) {
 		case 'a':
-			if (name_eq(n, "accept", 6))
+			if (lower_eq(n, "accept", 6))
 				return SIP_HDR_ACCEPT;
 			break;
 		case 's':
-			if (name_eq(n, "server", 6))
+			if (lower_eq(n, "server", 6))
 				return SIP_HDR_SERVER;
 			break;
 		default:
@@ -227,21 +191,21 @@ enum sip_hdr_id sip_hdr_id_from_name(const struct str *name)
 	case 7:
 		switch (n[0] | 0x20) {
 		case 'c':
-			if (name_eq(n, "call-id", 7))
+			if (lower_eq(n, "call-id", 7))
 				return SIP_HDR_CALL_ID;
-			if (name_eq(n, "contact", 7))
+			if (lower_eq(n, "contact", 7))
 				return SIP_HDR_CONTACT;
 			break;
 		case 'e':
-			if (name_eq(n, "expires", 7))
+			if (lower_eq(n, "expires", 7))
 				return SIP_HDR_EXPIRES;
 			break;
 		case 'r':
-			if (name_eq(n, "require", 7))
+			if (lower_eq(n, "require", 7))
 				return SIP_HDR_REQUIRE;
 			break;
 		case 's':
-			if (name_eq(n, "subject", 7))
+			if (lower_eq(n, "subject", 7))
 				return SIP_HDR_SUBJECT;
 			break;
 		default:
@@ -251,7 +215,7 @@ enum sip_hdr_id sip_hdr_id_from_name(const struct str *name)
 	case 8:
 		switch (n[0] | 0x20) {
 		case 'r':
-			if (name_eq(n, "refer-to", 8))
+			if (lower_eq(n, "refer-to", 8))
 				return SIP_HDR_REFER_TO;
 			break;
 		default:
@@ -261,7 +225,7 @@ enum sip_hdr_id sip_hdr_id_from_name(const struct str *name)
 	case 9:
 		switch (n[0] | 0x20) {
 		case 's':
-			if (name_eq(n, "supported", 9))
+			if (lower_eq(n, "supported", 9))
 				return SIP_HDR_SUPPORTED;
 			break;
 		default:
@@ -271,7 +235,7 @@ enum sip_hdr_id sip_hdr_id_from_name(const struct str *name)
 	case 10:
 		switch (n[0] | 0x20) {
 		case 'u':
-			if (name_eq(n, "user-agent", 10))
+			if (lower_eq(n, "user-agent", 10))
 				return SIP_HDR_USER_AGENT;
 			break;
 		default:
@@ -281,15 +245,15 @@ enum sip_hdr_id sip_hdr_id_from_name(const struct str *name)
 	case 11:
 		switch (n[0] | 0x20) {
 		case 'm':
-			if (name_eq(n, "min-expires", 11))
+			if (lower_eq(n, "min-expires", 11))
 				return SIP_HDR_MIN_EXPIRES;
 			break;
 		case 'r':
-			if (name_eq(n, "retry-after", 11))
+			if (lower_eq(n, "retry-after", 11))
 				return SIP_HDR_RETRY_AFTER;
 			break;
 		case 'u':
-			if (name_eq(n, "unsupported", 11))
+			if (lower_eq(n, "unsupported", 11))
 				return SIP_HDR_UNSUPPORTED;
 			break;
 		default:
@@ -299,15 +263,15 @@ enum sip_hdr_id sip_hdr_id_from_name(const struct str *name)
 	case 12:
 		switch (n[0] | 0x20) {
 		case 'c':
-			if (name_eq(n, "content-type", 12))
+			if (lower_eq(n, "content-type", 12))
 				return SIP_HDR_CONTENT_TYPE;
 			break;
 		case 'm':
-			if (name_eq(n, "max-forwards", 12))
+			if (lower_eq(n, "max-forwards", 12))
 				return SIP_HDR_MAX_FORWARDS;
 			break;
 		case 'r':
-			if (name_eq(n, "record-route", 12))
+			if (lower_eq(n, "record-route", 12))
 				return SIP_HDR_RECORD_ROUTE;
 			break;
 		default:
@@ -317,11 +281,11 @@ enum sip_hdr_id sip_hdr_id_from_name(const struct str *name)
 	case 13:
 		switch (n[0] | 0x20) {
 		case 'a':
-			if (name_eq(n, "authorization", 13))
+			if (lower_eq(n, "authorization", 13))
 				return SIP_HDR_AUTHORIZATION;
 			break;
 		case 'p':
-			if (name_eq(n, "proxy-require", 13))
+			if (lower_eq(n, "proxy-require", 13))
 				return SIP_HDR_PROXY_REQUIRE;
 			break;
 		default:
@@ -331,7 +295,7 @@ enum sip_hdr_id sip_hdr_id_from_name(const struct str *name)
 	case 14:
 		switch (n[0] | 0x20) {
 		case 'c':
-			if (name_eq(n, "content-length", 14))
+			if (lower_eq(n, "content-length", 14))
 				return SIP_HDR_CONTENT_LENGTH;
 			break;
 		default:
@@ -341,11 +305,11 @@ enum sip_hdr_id sip_hdr_id_from_name(const struct str *name)
 	case 16:
 		switch (n[0] | 0x20) {
 		case 'c':
-			if (name_eq(n, "content-encoding", 16))
+			if (lower_eq(n, "content-encoding", 16))
 				return SIP_HDR_CONTENT_ENCODING;
 			break;
 		case 'w':
-			if (name_eq(n, "www-authenticate", 16))
+			if (lower_eq(n, "www-authenticate", 16))
 				return SIP_HDR_WWW_AUTHENTICATE;
 			break;
 		default:
@@ -355,7 +319,7 @@ enum sip_hdr_id sip_hdr_id_from_name(const struct str *name)
 	case 18:
 		switch (n[0] | 0x20) {
 		case 'p':
-			if (name_eq(n, "proxy-authenticate", 18))
+			if (lower_eq(n, "proxy-authenticate", 18))
 				return SIP_HDR_PROXY_AUTHENTICATE;
 			break;
 		default:
@@ -365,7 +329,7 @@ enum sip_hdr_id sip_hdr_id_from_name(const struct str *name)
 	case 19:
 		switch (n[0] | 0x20) {
 		case 'p':
-			if (name_eq(n, "proxy-authorization", 19))
+			if (lower_eq(n, "proxy-authorization", 19))
 				return SIP_HDR_PROXY_AUTHORIZATION;
 			break;
 		default:

@@ -72,6 +72,47 @@ static inline const char *find_byte(const char *p, const char *end, char c)
 	return p < end ? memchr(p, c, (size_t)(end - p)) : NULL;
 }
 
+/*
+ * Case-insensitive comparison of @n bytes of @s with @lower, a lower-case
+ * literal of letters, digits and '-'. A byte may differ from @lower only in
+ * bit 0x20 and only where @lower has a letter (bit 0x40 set): then it is the
+ * same letter in upper case, as no other byte lies 0x20 away from a
+ * lower-case letter. Exact for any input; eight bytes a step.
+ */
+static inline bool lower_word_eq(const char *s, const char *lower)
+{
+	uint64_t a, b;
+
+	memcpy(&a, s, 8);
+	memcpy(&b, lower, 8);
+	return ((a ^ b) & ~((b & 0x4040404040404040ull) >> 1)) == 0;
+}
+
+static inline bool lower_eq(const char *s, const char *lower, size_t n)
+{
+	size_t i;
+
+	if (n >= 8) {
+		for (i = 0; i + 8 <= n; i += 8) {
+			if (!lower_word_eq(s + i, lower + i))
+				return false;
+		}
+		/* The tail as one overlapping word. */
+		return i == n || lower_word_eq(s + n - 8, lower + n - 8);
+	}
+	for (i = 0; i < n; i++) {
+		unsigned char a = (unsigned char)s[i], b = (unsigned char)lower[i];
+
+		if ((a ^ b) & ~((b & 0x40u) >> 1))
+			return false;
+	}
+	return true;
+}
+
+/* A view equals a lower-case literal (letters, digits, '-'), any case. */
+#define lower_eq_lit(v, lit) \
+	((v)->len == sizeof(lit) - 1 && lower_eq((v)->p, (lit), sizeof(lit) - 1))
+
 /* A cursor over [p, end): every read checks end. */
 struct lex {
 	const char *p;

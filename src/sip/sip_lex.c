@@ -43,6 +43,24 @@ const char *lex_quoted(struct lex *l, struct str *out)
 		unsigned char c;
 
 		/* The common bytes in a tight loop; the rest one by one below. */
+#ifdef __SSE2__
+		while (end - p >= 16) {
+			const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+			const __m128i c1f = _mm_set1_epi8(0x1f);
+			__m128i stop = _mm_cmpeq_epi8(_mm_max_epu8(v, c1f), c1f);
+			unsigned m;
+
+			stop = _mm_or_si128(stop, _mm_cmpeq_epi8(v, _mm_set1_epi8('"')));
+			stop = _mm_or_si128(stop, _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+			stop = _mm_or_si128(stop, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)));
+			m = (unsigned)_mm_movemask_epi8(stop);
+			if (m) {
+				p += __builtin_ctz(m);
+				break;
+			}
+			p += 16;
+		}
+#endif
 		while (p < end && cc_is(*p, CC_QSAFE))
 			p++;
 		if (p == end)

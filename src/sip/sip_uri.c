@@ -176,13 +176,13 @@ const char *sip_uri_parse_in(struct sip_uri *u, struct str s, enum sip_uri_ctx c
 	}
 	l.p++;
 	u->scheme_str = scheme;
-	if (str_ieq_lit(&scheme, "sip")) {
+	if (lower_eq_lit(&scheme, "sip")) {
 		u->scheme = SIP_URI_SIP;
 		r = parse_sip(u, &l, ctx);
-	} else if (str_ieq_lit(&scheme, "sips")) {
+	} else if (lower_eq_lit(&scheme, "sips")) {
 		u->scheme = SIP_URI_SIPS;
 		r = parse_sip(u, &l, ctx);
-	} else if (str_ieq_lit(&scheme, "tel")) {
+	} else if (lower_eq_lit(&scheme, "tel")) {
 		u->scheme = SIP_URI_TEL;
 		r = parse_tel(u, &l);
 	} else {

@@ -8,17 +8,17 @@
 
 static enum sip_transport transport_id(const struct str *t)
 {
-	if (str_ieq_lit(t, "UDP"))
+	if (lower_eq_lit(t, "udp"))
 		return SIP_TRANSPORT_UDP;
-	if (str_ieq_lit(t, "TCP"))
+	if (lower_eq_lit(t, "tcp"))
 		return SIP_TRANSPORT_TCP;
-	if (str_ieq_lit(t, "TLS"))
+	if (lower_eq_lit(t, "tls"))
 		return SIP_TRANSPORT_TLS;
-	if (str_ieq_lit(t, "SCTP"))
+	if (lower_eq_lit(t, "sctp"))
 		return SIP_TRANSPORT_SCTP;
-	if (str_ieq_lit(t, "WS"))
+	if (lower_eq_lit(t, "ws"))
 		return SIP_TRANSPORT_WS;
-	if (str_ieq_lit(t, "WSS"))
+	if (lower_eq_lit(t, "wss"))
 		return SIP_TRANSPORT_WSS;
 	return SIP_TRANSPORT_OTHER;
 }
@@ -30,7 +30,7 @@ static const char *via_param(struct str name, struct str val, bool quoted, void 
 
 	switch (name.len) {
 	case 3:
-		if (str_ieq_lit(&name, "ttl")) {
+		if (lower_eq_lit(&name, "ttl")) {
 			if (quoted || str_to_u32(&val, &n) || n > 255)
 				return "bad Via ttl";
 			v->has_ttl = true;
@@ -38,28 +38,28 @@ static const char *via_param(struct str name, struct str val, bool quoted, void 
 		}
 		break;
 	case 5:
-		if (str_ieq_lit(&name, "rport")) {
+		if (lower_eq_lit(&name, "rport")) {
 			v->has_rport = true;
 			if (val.len) {
 				if (quoted || str_to_u32(&val, &n) || n > 65535)
 					return "bad Via rport";
 				v->rport = (uint16_t)n;
 			}
-		} else if (str_ieq_lit(&name, "maddr")) {
+		} else if (lower_eq_lit(&name, "maddr")) {
 			if (!val.len)
 				return "bad Via maddr";
 			v->maddr = val;
 		}
 		break;
 	case 6:
-		if (str_ieq_lit(&name, "branch")) {
+		if (lower_eq_lit(&name, "branch")) {
 			if (!val.len || quoted)
 				return "bad Via branch";
 			v->branch = val;
 		}
 		break;
 	case 8:
-		if (str_ieq_lit(&name, "received")) {
+		if (lower_eq_lit(&name, "received")) {
 			/* IPv4 or IPv6, bracketed or not (RFC 5118 §4.5 asks for both). */
 			if (val.len >= 2 && val.p[0] == '[' && val.p[val.len - 1] == ']')
 				val = str_make(val.p + 1, val.len - 2);
