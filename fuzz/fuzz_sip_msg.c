@@ -480,6 +480,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(perr.reason != NULL);
 		FUZZ_CHECK(perr.offset <= len);
 		fuzz_touch(&perr.hdr);
+		{
+			/* The transport's stateless answer to what did not parse. */
+			struct mbuf out;
+			int r;
+
+			mbuf_init(&out, 65535);
+			r = sip_reply_print_raw(&out, buf, len, 400, STR("Bad Request (fuzz)"));
+			FUZZ_CHECK(r == 0 || r == -EINVAL || r == -ENOMEM || r == -EMSGSIZE);
+			FUZZ_CHECK(r != 0 || (out.end > 12 && !memcmp(out.buf, "SIP/2.0 400 ", 12)));
+			FUZZ_CHECK(r == 0 || out.end == 0);
+			mbuf_reset(&out);
+		}
 	} else {
 		FUZZ_CHECK(msg != NULL);
 		check_msg(msg, buf, len, flags, &a);

@@ -1,59 +1,51 @@
 /*
  * serve: the platform daemon.
  *
- * Today it opens the SIP port over UDP on one libuv loop and answers each
- * well-formed request statelessly: OPTIONS (the keep-alive probe of phones,
- * trunks and Kamailio's dispatcher) gets 200 with our capabilities; any
- * other method gets 501 until the transaction layer, the registrar and call
- * control land (M2, M3); ACK and responses get nothing. Malformed
- * datagrams are logged and dropped. SIGINT or SIGTERM stops it cleanly.
+ * One worker loop with the SIP transport (UDP and TCP on --sip). Each
+ * well-formed request is answered statelessly for now: OPTIONS (the
+ * keep-alive probe of phones, trunks and Kamailio's dispatcher) gets 200
+ * with our capabilities; any other method gets 501 until the transaction
+ * layer, the registrar and call control are wired in; ACK and responses get
+ * nothing. Malformed requests are answered by the transport (400, 505, 513).
+ * SIGINT or SIGTERM stops it cleanly.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <uv.h>
 
 #define LOG_MODULE "serve"
-#include "base/arena.h"
 #include "base/log.h"
 #include "base/mbuf.h"
+#include "base/mem.h"
 #include "cmd/cmd.h"
+#include "loop/loop.h"
 #include "sip/sip_msg.h"
 #include "sip/sip_print.h"
+#include "sip/sip_tport.h"
 
 #define SIP_ALLOW     "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER"
 #define SERVER_HEADER "Server: Shenggu/" SHENGGU_VERSION "\r\n"
 
 struct serve {
-	uv_loop_t loop;
-	uv_udp_t udp;
-	uv_signal_t sigint;
-	uv_signal_t sigterm;
-	struct arena arena; /* per datagram, reset after each */
-	struct mbuf out;    /* reply being built */
-	char abuf[16384];   /* the arena's first chunk */
-	char rbuf[65536];   /* one datagram at a time: the loop is single-threaded */
-	char addr_text[64];
-	unsigned long rx, tx, dropped;
+	struct loop *loop;
+	struct sip_tport *sip;
+	struct mbuf out; /* reply being built */
 };
 
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+static void on_sip(const struct sip_msg *req, const struct sip_peer *from, void *arg)
 {
-	struct serve *s = h->data;
-
-	(void)suggested;
-	*buf = uv_buf_init(s->rbuf, sizeof(s->rbuf));
-}
-
-static void reply(struct serve *s, const struct sip_msg *req, const struct sockaddr *to)
-{
+	struct serve *s = arg;
 	struct sip_reply r = {0};
-	uv_buf_t b;
 	int err;
 
+	if (!req->is_request)
+		return;
 	switch (req->method) {
 	case SIP_METHOD_ACK:
 		return;
@@ -70,61 +62,23 @@ static void reply(struct serve *s, const struct sip_msg *req, const struct socka
 	r.to_tag = STR("sg-stateless");
 	s->out.pos = s->out.end = 0;
 	err = sip_reply_print(&s->out, req, &r);
-	if (err) {
-		log_warn("reply not built status=%u err=%d", r.status, err);
-		return;
-	}
-	/* Symmetric response to the packet's source (RFC 3581 behaviour, which
-	 * is also what NATed phones need). */
-	b = uv_buf_init((char *)s->out.buf, (unsigned)s->out.end);
-	err = uv_udp_try_send(&s->udp, &b, 1, to);
-	if (err < 0)
-		log_warn("send failed err=%s", uv_strerror(err));
-	else
-		s->tx++;
+	if (!err)
+		err = sip_tport_send(s->sip, from, s->out.buf, s->out.end);
+	if (err)
+		log_debug("reply not sent status=%u err=%d", r.status, err);
 }
 
-static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *from,
-		    unsigned flags)
+static void on_signal(int signum, void *arg)
 {
-	struct serve *s = h->data;
-	struct sip_perr perr = {0};
-	struct sip_msg *msg;
-	int err;
+	struct serve *s = arg;
+	struct sip_tport_stats st;
 
-	(void)flags;
-	if (nread < 0) {
-		log_warn("udp receive error err=%s", uv_strerror((int)nread));
-		return;
-	}
-	if (nread == 0 || !from)
-		return;
-	s->rx++;
-	err =
-	    sip_msg_parse(&msg, &s->arena, buf->base, (size_t)nread, SIP_PARSE_DGRAM, NULL, &perr);
-	if (err) {
-		s->dropped++;
-		log_debug("dropped datagram bytes=%zd reason=\"%s\" header=%.*s offset=%zu", nread,
-			  perr.reason, STR_FMT(&perr.hdr), perr.offset);
-	} else if (msg->is_request) {
-		reply(s, msg, from);
-	}
-	arena_reset(&s->arena);
-}
-
-static void on_close(uv_handle_t *h)
-{
-	(void)h;
-}
-
-static void on_signal(uv_signal_t *sig, int signum)
-{
-	struct serve *s = sig->data;
-
-	log_info("stopping signal=%d rx=%lu tx=%lu dropped=%lu", signum, s->rx, s->tx, s->dropped);
-	uv_close((uv_handle_t *)&s->udp, on_close);
-	uv_close((uv_handle_t *)&s->sigint, on_close);
-	uv_close((uv_handle_t *)&s->sigterm, on_close);
+	sip_tport_stats(s->sip, &st);
+	log_info("stopping signal=%d rx=%llu tx=%llu bad=%llu", signum, (unsigned long long)st.rx,
+		 (unsigned long long)st.tx, (unsigned long long)st.bad);
+	sip_tport_free(s->sip);
+	s->sip = NULL;
+	loop_stop(s->loop);
 }
 
 /* "HOST:PORT" or "[V6]:PORT" into @ss. */
@@ -150,10 +104,17 @@ static int parse_hostport(const char *text, struct sockaddr_storage *ss)
 		return -EINVAL;
 	memcpy(host, text, hl);
 	host[hl] = '\0';
-	if (!uv_ip4_addr(host, (int)port, (struct sockaddr_in *)ss))
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)ss)->sin_addr) == 1) {
+		((struct sockaddr_in *)ss)->sin_family = AF_INET;
+		((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
 		return 0;
-	if (!uv_ip6_addr(host, (int)port, (struct sockaddr_in6 *)ss))
+	}
+	if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)ss)->sin6_addr) == 1) {
+		((struct sockaddr_in6 *)ss)->sin6_family = AF_INET6;
+		((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
 		return 0;
+	}
 	return -EINVAL;
 }
 
@@ -182,8 +143,8 @@ static void usage(FILE *f)
 int cmd_serve(int argc, char **argv)
 {
 	const char *sip = "127.0.0.1:5060", *data = "./var";
-	struct sockaddr_storage ss;
-	struct serve *s;
+	struct sip_tport_conf conf;
+	struct serve s = {0};
 	int err, rc = 1;
 
 	for (int i = 1; i < argc; i += 2) {
@@ -210,7 +171,8 @@ int cmd_serve(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (parse_hostport(sip, &ss)) {
+	sip_tport_conf_default(&conf);
+	if (parse_hostport(sip, &conf.addr)) {
 		fprintf(stderr, "shenggu serve: --sip %s: expected HOST:PORT\n", sip);
 		return 2;
 	}
@@ -219,39 +181,35 @@ int cmd_serve(int argc, char **argv)
 		log_error("data folder unusable dir=%s err=\"%s\"", data, strerror(-err));
 		return 1;
 	}
-	s = calloc(1, sizeof(*s));
-	if (!s)
-		return 1;
-	arena_init(&s->arena, s->abuf, sizeof(s->abuf), 0);
-	mbuf_init(&s->out, 65535);
-	uv_loop_init(&s->loop);
-	uv_udp_init(&s->loop, &s->udp);
-	uv_signal_init(&s->loop, &s->sigint);
-	uv_signal_init(&s->loop, &s->sigterm);
-	s->udp.data = s->sigint.data = s->sigterm.data = s;
-
-	err = uv_udp_bind(&s->udp, (const struct sockaddr *)&ss, 0);
-	if (!err)
-		err = uv_udp_recv_start(&s->udp, on_alloc, on_recv);
+	mbuf_init(&s.out, 65535);
+	err = loop_alloc(&s.loop);
 	if (err) {
-		log_error("cannot open SIP port addr=%s proto=udp err=\"%s\"", sip,
-			  uv_strerror(err));
-		uv_close((uv_handle_t *)&s->udp, on_close);
-		uv_close((uv_handle_t *)&s->sigint, on_close);
-		uv_close((uv_handle_t *)&s->sigterm, on_close);
-		uv_run(&s->loop, UV_RUN_DEFAULT);
+		log_error("cannot start the event loop err=\"%s\"", strerror(-err));
 		goto out;
 	}
-	uv_signal_start(&s->sigint, on_signal, SIGINT);
-	uv_signal_start(&s->sigterm, on_signal, SIGTERM);
-	log_info("listening addr=%s proto=udp data=%s version=%s", sip, data, SHENGGU_VERSION);
-	uv_run(&s->loop, UV_RUN_DEFAULT);
+	err = sip_tport_alloc(&s.sip, s.loop, &conf, on_sip, &s);
+	if (err) {
+		log_error("cannot open SIP port addr=%s proto=udp+tcp err=\"%s\"", sip,
+			  strerror(-err));
+		loop_stop(s.loop);
+		loop_run(s.loop);
+		goto out;
+	}
+	err = loop_signal(s.loop, SIGINT, on_signal, &s);
+	err = err ? err : loop_signal(s.loop, SIGTERM, on_signal, &s);
+	if (err) {
+		log_error("cannot handle signals err=\"%s\"", strerror(-err));
+		sip_tport_free(s.sip);
+		loop_stop(s.loop);
+		loop_run(s.loop);
+		goto out;
+	}
+	log_info("listening addr=%s proto=udp+tcp data=%s version=%s", sip, data, SHENGGU_VERSION);
+	loop_run(s.loop);
 	log_info("stopped");
 	rc = 0;
 out:
-	uv_loop_close(&s->loop);
-	mbuf_reset(&s->out);
-	arena_reset(&s->arena);
-	free(s);
+	loop_free(s.loop);
+	mbuf_reset(&s.out);
 	return rc;
 }

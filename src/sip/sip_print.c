@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 
+#include "sip/sip_internal.h"
 #include "sip/sip_print.h"
 
 enum edit_kind {
@@ -263,6 +264,75 @@ int sip_reply_print(struct mbuf *out, const struct sip_msg *req, const struct si
 		err = put_hdr(out, STR("Content-Type"), r->content_type);
 	err = err ? err : mbuf_printf(out, "Content-Length: %zu\r\n\r\n", r->body.len);
 	err = err ? err : mbuf_write_str(out, &r->body);
+	if (err)
+		out->end = mark;
+	return err;
+}
+
+/* The id of a raw header field's name, for the few a raw reply copies. */
+static enum sip_hdr_id raw_name_id(const char *p, const char *end)
+{
+	struct lex l = {p, end};
+	struct str name = lex_span(&l, CC_TOKEN);
+
+	while (l.p < l.end && (*l.p == ' ' || *l.p == '\t'))
+		l.p++;
+	if (!name.len || !lex_is(&l, ':'))
+		return SIP_HDR_OTHER;
+	return sip_hdr_id_from_name(&name);
+}
+
+int sip_reply_print_raw(struct mbuf *out, const char *buf, size_t len, unsigned status,
+			struct str reason)
+{
+	const char *p = buf, *end = buf + len, *nl;
+	size_t mark = out->end;
+	bool via = false;
+	int err;
+
+	while (p < end && (*p == '\r' || *p == '\n'))
+		p++;
+	if (end - p < 4 || !memcmp(p, "SIP/", 4) || status < 300 || status > 699)
+		return -EINVAL;
+	nl = find_byte(p, end, '\n');
+	if (!nl)
+		return -EINVAL;
+	err = mbuf_printf(out, "SIP/2.0 %u ", status);
+	err = err ? err : mbuf_write_str(out, &reason);
+	err = err ? err : mbuf_write(out, "\r\n", 2);
+	/* Header fields up to the empty line; folded lines go with their field. */
+	for (p = nl + 1; !err && p < end;) {
+		const char *s = p;
+		enum sip_hdr_id id;
+
+		nl = find_byte(p, end, '\n');
+		if (!nl || nl == p || (nl == p + 1 && *p == '\r'))
+			break;
+		p = nl + 1;
+		while (p < end && (*p == ' ' || *p == '\t')) {
+			nl = find_byte(p, end, '\n');
+			if (!nl)
+				break;
+			p = nl + 1;
+		}
+		if (!nl)
+			break;
+		id = raw_name_id(s, p);
+		if (id == SIP_HDR_VIA || id == SIP_HDR_FROM || id == SIP_HDR_TO ||
+		    id == SIP_HDR_CALL_ID || id == SIP_HDR_CSEQ) {
+			/* Normalise the line end: a bare LF gets its CR back. */
+			size_t n = (size_t)(p - s) - 1;
+
+			if (n && s[n - 1] == '\r')
+				n--;
+			via |= id == SIP_HDR_VIA;
+			err = mbuf_write(out, s, n);
+			err = err ? err : mbuf_write(out, "\r\n", 2);
+		}
+	}
+	if (!err && !via)
+		err = -EINVAL;
+	err = err ? err : mbuf_write_cstr(out, "Content-Length: 0\r\n\r\n");
 	if (err)
 		out->end = mark;
 	return err;

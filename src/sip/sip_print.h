@@ -74,4 +74,17 @@ struct sip_reply {
  */
 int sip_reply_print(struct mbuf *out, const struct sip_msg *req, const struct sip_reply *r);
 
+/*
+ * Answer a request that did not parse (RFC 3261 §8.2: a malformed request
+ * still deserves a response when one can be routed): if @buf starts like a
+ * request (not "SIP/"), copy its Via, From, To, Call-ID and CSeq lines as
+ * received, under "SIP/2.0 @status @reason", with Content-Length: 0.
+ * @buf is untrusted and not parsed: only line ends and header names are
+ * looked at. Returns 0, -EINVAL when it is not a request or has no Via (no
+ * way to route an answer), -ENOMEM or -EMSGSIZE. @reason must not hold CR
+ * or LF.
+ */
+int sip_reply_print_raw(struct mbuf *out, const char *buf, size_t len, unsigned status,
+			struct str reason);
+
 #endif

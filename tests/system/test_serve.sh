@@ -53,6 +53,67 @@ rss_before=$(awk '/^VmRSS/{print $2}' /proc/"$pid"/status)
 
 sipp_run options.xml "$port" 200; check "200 OPTIONS answered by 200 (SIPp)" $?
 sipp_run invite_501.xml "$port" 20; check "INVITE answered by 501 (SIPp)" $?
+timeout 30 sipp -sf "$here/sipp/options.xml" -m 20 -r 50 -t t1 -i 127.0.0.1 \
+    -p "$(free_udp_port)" -timeout 10 -timeout_error -nostdin 127.0.0.1:"$port" \
+    >"$tmp/sipp-tcp.out" 2>&1
+check "OPTIONS over TCP answered on the same connection (SIPp)" $?
+
+# Raw exchanges a SIPp scenario cannot express: stateless answers to
+# malformed requests, TCP framing, keep-alives. Each check prints PASS/FAIL.
+python3 - "$port" > "$tmp/raw.out" <<'PY'
+import socket, sys
+port = int(sys.argv[1])
+good = (b"OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bK%d\r\n"
+        b"From: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:b@127.0.0.1>\r\nCall-ID: c%d\r\n"
+        b"CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n")
+bad_cseq = (b"REGISTER sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKb\r\n"
+            b"From: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:a@127.0.0.1>\r\nCall-ID: bad1\r\n"
+            b"CSeq: 99999999999 REGISTER\r\nContent-Length: 0\r\n\r\n")
+def say(ok, name):
+    print(("PASS " if ok else "FAIL ") + name)
+
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.settimeout(3)
+u.sendto(bad_cseq, ("127.0.0.1", port))
+try:
+    r = u.recv(65535)
+    say(r.startswith(b"SIP/2.0 400 Bad Request (CSeq: CSeq number out of range)\r\n"), "udp malformed request gets 400 naming the header")
+    say(b"Call-ID: bad1\r\n" in r and b"branch=z9hG4bKb" in r, "udp 400 carries Via and Call-ID")
+except socket.timeout:
+    say(False, "udp malformed request gets 400 naming the header"); say(False, "udp 400 carries Via and Call-ID")
+u.sendto(bad_cseq.replace(b"REGISTER sip:127.0.0.1 SIP/2.0", b"REGISTER sip:127.0.0.1 SIP/3.0"), ("127.0.0.1", port))
+try:
+    say(u.recv(65535).startswith(b"SIP/2.0 505 "), "udp SIP/3.0 gets 505")
+except socket.timeout:
+    say(False, "udp SIP/3.0 gets 505")
+
+def tcp():
+    t = socket.create_connection(("127.0.0.1", port), timeout=3); return t
+def recv_msgs(t, n):
+    data = b""
+    while data.count(b"\r\n\r\n") < n:
+        chunk = t.recv(65535)
+        if not chunk: break
+        data += chunk
+    return data
+
+t = tcp(); t.sendall((good % (1, 1)) + (good % (2, 2)))
+d = recv_msgs(t, 2)
+say(d.count(b"SIP/2.0 200 OK") == 2, "tcp two requests in one segment get two answers")
+t.sendall(b"\r\n\r\n")
+say(t.recv(16) == b"\r\n", "tcp CRLFCRLF ping gets a CRLF pong")
+for b in good % (3, 3):
+    t.send(bytes([b]))
+say(recv_msgs(t, 1).startswith(b"SIP/2.0 200 OK"), "tcp request sent byte by byte is answered")
+t.sendall(b"OPTIONS sip:x SIP/2.0\r\nVia: SIP/2.0/TCP h;branch=z9hG4bKn\r\nContent-Length: -1\r\n\r\n")
+d = recv_msgs(t, 1)
+say(d.startswith(b"SIP/2.0 400 "), "tcp bad Content-Length gets 400")
+say(t.recv(100) == b"", "tcp framing error closes the connection")
+t.close()
+PY
+check "raw exchanges ran" $?
+while read -r verdict name; do
+    [[ "$verdict" == PASS ]]; check "$name" $?
+done < "$tmp/raw.out"
 
 # Garbage and malformed datagrams are dropped; the server stays up.
 python3 - "$port" <<'PY'

@@ -543,3 +543,41 @@ out:
 	pfx_reset(&f);
 	return err;
 }
+
+/* A request that did not parse still gets a routable stateless answer. */
+TEST(test_sip_reply_print_raw)
+{
+	static const char bad[] = "INVITE sip:bob@example.com SIP/2.0\r\n"
+				  "v: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKraw\n"
+				  "Max-Forwards: 70\r\n"
+				  "f: <sip:a@example.com>;tag=1\r\n"
+				  "To: <sip:bob@example.com>\r\n"
+				  "Call-ID: raw1\r\n"
+				  "CSeq: 99999999999 INVITE\r\n"
+				  "\r\n";
+	static const char expect[] = "SIP/2.0 400 Bad Request (CSeq: out of range)\r\n"
+				     "v: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKraw\r\n"
+				     "f: <sip:a@example.com>;tag=1\r\n"
+				     "To: <sip:bob@example.com>\r\n"
+				     "Call-ID: raw1\r\n"
+				     "CSeq: 99999999999 INVITE\r\n"
+				     "Content-Length: 0\r\n\r\n";
+	struct mbuf out;
+	int err = 0;
+
+	mbuf_init(&out, 0);
+	TEST_ERR(sip_reply_print_raw(&out, bad, sizeof(bad) - 1, 400,
+				     STR("Bad Request (CSeq: out of range)")));
+	TEST_STR(expect, mbuf_str(&out));
+	/* Never answer a response, nor what cannot be routed (no Via). */
+	out.end = 0;
+	TEST_EQUALS(-EINVAL, sip_reply_print_raw(&out, "SIP/2.0 200 OK\r\nVia: x\r\n\r\n", 26, 400,
+						 STR("Bad Request")));
+	TEST_EQUALS(-EINVAL,
+		    sip_reply_print_raw(&out, "OPTIONS sip:x SIP/2.0\r\nCall-ID: 1\r\n\r\n", 37,
+					400, STR("Bad Request")));
+	TEST_EQUALS(0, out.end);
+out:
+	mbuf_reset(&out);
+	return err;
+}
