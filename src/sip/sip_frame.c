@@ -47,26 +47,17 @@ int sip_frame(const char *buf, size_t len, const struct sip_limits *lim, size_t 
 
 	if (!lim)
 		lim = &sip_limits_default;
-	/* RFC 5626 §3.5.1 keep-alives: a CRLFCRLF ping or a CRLF pong. */
-	if (len >= 1 && buf[0] == '\r') {
+	/* RFC 5626 §3.5.1 keep-alives: a CRLFCRLF ping or a CRLF pong. Any
+	 * other CR or LF before a start line is skipped a byte at a time, as
+	 * the parser skips it (RFC 3261 §7.5 asks to ignore CRLFs there). */
+	if (len >= 1 && (buf[0] == '\r' || buf[0] == '\n')) {
 		if (len >= 4 && !memcmp(buf, "\r\n\r\n", 4)) {
 			*used = 4;
 			return SIP_FRAME_KEEPALIVE;
 		}
-		if (len >= 3 && buf[1] == '\n' && buf[2] != '\r') {
-			*used = 2;
-			return SIP_FRAME_KEEPALIVE;
-		}
 		if (len < 4 && !memcmp(buf, "\r\n\r\n", len))
-			return SIP_FRAME_MORE;
-		if (len >= 2 && buf[1] == '\n') {
-			*used = 2;
-			return SIP_FRAME_KEEPALIVE;
-		}
-		return frame_err(perr, -EBADMSG, 0, STR_NULL, "stray CR");
-	}
-	if (len >= 1 && buf[0] == '\n') {
-		*used = 1;
+			return SIP_FRAME_MORE; /* maybe a ping still arriving */
+		*used = (len >= 2 && buf[0] == '\r' && buf[1] == '\n') ? 2 : 1;
 		return SIP_FRAME_KEEPALIVE;
 	}
 

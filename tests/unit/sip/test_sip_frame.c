@@ -297,3 +297,30 @@ out:
 	mem_free(buf);
 	return err;
 }
+
+/*
+ * Regression (found by fuzz_sip_msg): stray CR and LF bytes before a start
+ * line, which the parser skips, made the framer fail with "stray CR" on a
+ * stream the parser accepts. The framer now skips them too.
+ */
+TEST(test_sip_frame_stray_cr_lf)
+{
+	static const char in[] = "\n\n\r\r\n\n\r\n\r"
+				 "OPTIONS sip:a@example.com SIP/2.0\r\n"
+				 "Via: SIP/2.0/TCP h;branch=z9hG4bK1\r\n"
+				 "From: <sip:a@example.com>;tag=1\r\nTo: <sip:a@example.com>\r\n"
+				 "Call-ID: c\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+	size_t off = 0, used = 0, len = sizeof(in) - 1;
+	struct sip_perr perr = {0};
+	int r, err = 0;
+
+	while ((r = sip_frame(in + off, len - off, NULL, &used, &perr)) == SIP_FRAME_KEEPALIVE) {
+		TEST_ASSERT(used >= 1 && used <= 4);
+		off += used;
+	}
+	TEST_EQUALS(SIP_FRAME_MSG, r);
+	TEST_EQUALS(9, off);
+	TEST_EQUALS(len - 9, used);
+out:
+	return err;
+}
