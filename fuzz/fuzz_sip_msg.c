@@ -488,7 +488,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			mbuf_init(&out, 65535);
 			r = sip_reply_print_raw(&out, buf, len, 400, STR("Bad Request (fuzz)"));
 			FUZZ_CHECK(r == 0 || r == -EINVAL || r == -ENOMEM || r == -EMSGSIZE);
-			FUZZ_CHECK(r != 0 || (out.end > 12 && !memcmp(out.buf, "SIP/2.0 400 ", 12)));
+			FUZZ_CHECK(r != 0 ||
+				   (out.end > 12 && !memcmp(out.buf, "SIP/2.0 400 ", 12)));
 			FUZZ_CHECK(r == 0 || out.end == 0);
 			mbuf_reset(&out);
 		}
