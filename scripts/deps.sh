@@ -6,6 +6,7 @@ pkgs=(
   build-essential meson ninja-build pkg-config git
   clang clang-format libclang-rt-14-dev llvm      # libFuzzer, sanitizers, format check
   libuv1-dev                                      # event loop of shenggu serve
+  libssl-dev                                      # digest hashes, HMAC nonces (OpenSSL)
   libosip2-dev                                    # benchmark peer only
   sip-tester python3                              # system tests
 )

@@ -48,7 +48,7 @@ run unit-oom "$asan/tests/unit/unit-tests" --oom
 run sip-lint tests/system/test_sip_lint.sh "$asan"
 run serve tests/system/test_serve.sh "$asan"
 run torture tests/system/torture.sh "$asan"
-run fuzz scripts/fuzz.sh "$fuzz" "${FUZZ_SMOKE_SECONDS:-15}"
+run fuzz scripts/fuzz.sh "$fuzz" "${FUZZ_SMOKE_SECONDS:-12}"
 
 # Sum every suite's "N passed, M failed" (check.sh prints it bare).
 read -r passed failed < <(grep -E '(^|: )[0-9]+ passed, [0-9]+ failed' "$log" |
