@@ -99,7 +99,7 @@ static void deliver(struct sip_tport *t, const char *buf, size_t len, unsigned f
 		t->st.bad++;
 		log_debug("malformed message proto=%s bytes=%zu status=%u reason=\"%s\" "
 			  "offset=%zu",
-			  from->proto == SIP_TRANSPORT_TCP ? "tcp" : "udp", len, status,
+			  from->transport == SIP_TRANSPORT_TCP ? "tcp" : "udp", len, status,
 			  perr.reason ? perr.reason : "-", perr.offset);
 		t->out.pos = t->out.end = 0;
 		if (!sip_reply_print_raw(&t->out, buf, len, status, str_cstr(phrase)))
@@ -122,7 +122,7 @@ static bool only_crlf(const char *buf, size_t len)
 static void on_udp(const char *buf, size_t len, const struct sockaddr *from, void *arg)
 {
 	struct sip_tport *t = arg;
-	struct sip_peer peer = {.proto = SIP_TRANSPORT_UDP};
+	struct sip_peer peer = {.transport = SIP_TRANSPORT_UDP};
 
 	/* Keep-alive datagrams of CRLFs carry nothing to answer. */
 	if (only_crlf(buf, len))
@@ -173,7 +173,7 @@ static void on_conn_read(struct loop_conn *lc, const char *buf, size_t len, void
 {
 	struct sip_conn *c = arg;
 	struct sip_tport *t = c->t;
-	struct sip_peer peer = {.proto = SIP_TRANSPORT_TCP, .conn = c->id};
+	struct sip_peer peer = {.transport = SIP_TRANSPORT_TCP, .conn_id = c->id};
 	int err;
 
 	(void)lc;
@@ -322,12 +322,12 @@ int sip_tport_send(struct sip_tport *t, const struct sip_peer *to, const void *b
 {
 	int err;
 
-	if (to->proto == SIP_TRANSPORT_TCP) {
+	if (to->transport == SIP_TRANSPORT_TCP) {
 		char id[24];
 		struct str key;
 		struct sip_conn *c;
 
-		snprintf(id, sizeof(id), "%" PRIu64, to->conn);
+		snprintf(id, sizeof(id), "%" PRIu64, to->conn_id);
 		key = str_cstr(id);
 		c = hash_get(t->conns, &key);
 		if (!c)

@@ -11,7 +11,7 @@
  * number, buffered bytes and idle time.
  *
  * Responses go back on the connection a request came in on: a struct
- * sip_peer names it. Opening outgoing TCP connections is not done yet (a
+ * sip_peer (sip_peer.h) names it. Opening outgoing TCP connections is not done yet (a
  * send to a connection that is gone fails with -ENOTCONN).
  *
  * One transport belongs to one loop thread.
@@ -25,13 +25,7 @@
 
 #include "loop/loop.h"
 #include "sip/sip_msg.h"
-
-/* Where a message came from, and so where its answer goes. */
-struct sip_peer {
-	enum sip_transport proto;     /* SIP_TRANSPORT_UDP or SIP_TRANSPORT_TCP */
-	struct sockaddr_storage addr; /* the remote address */
-	uint64_t conn;		      /* TCP: the connection's id; 0 for UDP */
-};
+#include "sip/sip_peer.h"
 
 struct sip_tport_conf {
 	struct sockaddr_storage addr;	 /* listen here, UDP and TCP */
