@@ -1,13 +1,13 @@
 /*
  * serve: the platform daemon.
  *
- * One worker loop with the SIP transport (UDP and TCP on --sip). Each
- * well-formed request is answered statelessly for now: OPTIONS (the
- * keep-alive probe of phones, trunks and Kamailio's dispatcher) gets 200
- * with our capabilities; any other method gets 501 until the transaction
- * layer, the registrar and call control are wired in; ACK and responses get
- * nothing. Malformed requests are answered by the transport (400, 505, 513).
- * SIGINT or SIGTERM stops it cleanly.
+ * One worker loop: the SIP transport (UDP and TCP on --sip) feeds the
+ * transaction layer, which absorbs retransmissions and hands each new
+ * request here once. OPTIONS (the keep-alive probe of phones, trunks and
+ * Kamailio's dispatcher) gets 200 with our capabilities; any other method
+ * gets 501 until the registrar and call control are wired in. Malformed
+ * requests are answered by the transport (400, 505, 513). SIGINT or SIGTERM
+ * stops it cleanly.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,13 +21,13 @@
 
 #define LOG_MODULE "serve"
 #include "base/log.h"
-#include "base/mbuf.h"
 #include "base/mem.h"
 #include "cmd/cmd.h"
 #include "loop/loop.h"
 #include "sip/sip_msg.h"
 #include "sip/sip_print.h"
 #include "sip/sip_tport.h"
+#include "sip/sip_tx.h"
 
 #define SIP_ALLOW     "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER"
 #define SERVER_HEADER "Server: Shenggu/" SHENGGU_VERSION "\r\n"
@@ -35,20 +35,36 @@
 struct serve {
 	struct loop *loop;
 	struct sip_tport *sip;
-	struct mbuf out; /* reply being built */
+	struct sip_txl *txl;
 };
 
-static void on_sip(const struct sip_msg *req, const struct sip_peer *from, void *arg)
+/* A new request, once per transaction; @st is NULL for an ACK to a 2xx. */
+static void on_request(void *arg, struct sip_tx *st, const struct sip_msg *req,
+		       const struct sip_peer *src)
 {
 	struct serve *s = arg;
 	struct sip_reply r = {0};
+	struct sip_tx *inv = NULL;
 	int err;
 
-	if (!req->is_request)
+	(void)src;
+	if (!st)
 		return;
 	switch (req->method) {
-	case SIP_METHOD_ACK:
-		return;
+	case SIP_METHOD_CANCEL:
+		/* RFC 3261 §9.2: 481 unless it matches an INVITE transaction.
+		 * Every INVITE is answered at once here, so none is pending;
+		 * call control will answer a pending one 487. */
+		switch (sip_tx_cancel_match(s->txl, req, &inv)) {
+		case SIP_TX_CANCEL_NONE:
+			r.status = 481;
+			break;
+		case SIP_TX_CANCEL_PENDING:
+		case SIP_TX_CANCEL_ANSWERED:
+			r.status = 200;
+			break;
+		}
+		break;
 	case SIP_METHOD_OPTIONS:
 		r.status = 200;
 		r.headers = STR("Allow: " SIP_ALLOW "\r\nAccept: application/sdp\r\n"
@@ -59,13 +75,27 @@ static void on_sip(const struct sip_msg *req, const struct sip_peer *from, void 
 		r.headers = STR("Allow: " SIP_ALLOW "\r\n" SERVER_HEADER);
 		break;
 	}
-	r.to_tag = STR("sg-stateless");
-	s->out.pos = s->out.end = 0;
-	err = sip_reply_print(&s->out, req, &r);
-	if (!err)
-		err = sip_tport_send(s->sip, from, s->out.buf, s->out.end);
+	r.to_tag = STR("sg-node1");
+	err = sip_tx_reply(st, req, &r);
 	if (err)
 		log_debug("reply not sent status=%u err=%d", r.status, err);
+}
+
+static int on_tx_send(void *arg, const struct sip_peer *peer, const void *buf, size_t len)
+{
+	struct serve *s = arg;
+
+	return sip_tport_send(s->sip, peer, buf, len);
+}
+
+/* Every well-formed message from the transport goes to the transaction layer. */
+static void on_sip(const struct sip_msg *msg, const struct sip_peer *from, void *arg)
+{
+	struct serve *s = arg;
+	int r = sip_txl_recv(s->txl, msg, from);
+
+	if (r < 0)
+		log_debug("message not handled err=%d", r);
 }
 
 static void on_signal(int signum, void *arg)
@@ -76,6 +106,8 @@ static void on_signal(int signum, void *arg)
 	sip_tport_stats(s->sip, &st);
 	log_info("stopping signal=%d rx=%llu tx=%llu bad=%llu", signum, (unsigned long long)st.rx,
 		 (unsigned long long)st.tx, (unsigned long long)st.bad);
+	sip_txl_free(s->txl);
+	s->txl = NULL;
 	sip_tport_free(s->sip);
 	s->sip = NULL;
 	loop_stop(s->loop);
@@ -181,16 +213,25 @@ int cmd_serve(int argc, char **argv)
 		log_error("data folder unusable dir=%s err=\"%s\"", data, strerror(-err));
 		return 1;
 	}
-	mbuf_init(&s.out, 65535);
 	err = loop_alloc(&s.loop);
 	if (err) {
 		log_error("cannot start the event loop err=\"%s\"", strerror(-err));
 		goto out;
 	}
+	{
+		const struct sip_tx_ops ops = {.send = on_tx_send, .request = on_request};
+
+		err = sip_txl_alloc(&s.txl, NULL, loop_timers(s.loop), &ops, &s);
+		if (err) {
+			log_error("cannot start the transaction layer err=\"%s\"", strerror(-err));
+			goto out;
+		}
+	}
 	err = sip_tport_alloc(&s.sip, s.loop, &conf, on_sip, &s);
 	if (err) {
 		log_error("cannot open SIP port addr=%s proto=udp+tcp err=\"%s\"", sip,
 			  strerror(-err));
+		sip_txl_free(s.txl);
 		loop_stop(s.loop);
 		loop_run(s.loop);
 		goto out;
@@ -199,6 +240,7 @@ int cmd_serve(int argc, char **argv)
 	err = err ? err : loop_signal(s.loop, SIGTERM, on_signal, &s);
 	if (err) {
 		log_error("cannot handle signals err=\"%s\"", strerror(-err));
+		sip_txl_free(s.txl);
 		sip_tport_free(s.sip);
 		loop_stop(s.loop);
 		loop_run(s.loop);
@@ -210,6 +252,5 @@ int cmd_serve(int argc, char **argv)
 	rc = 0;
 out:
 	loop_free(s.loop);
-	mbuf_reset(&s.out);
 	return rc;
 }
