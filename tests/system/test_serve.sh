@@ -86,6 +86,27 @@ try:
 except socket.timeout:
     say(False, "udp SIP/3.0 gets 505")
 
+# A retransmitted request is absorbed by its transaction: the same answer
+# comes back, byte for byte; a CANCEL that matches nothing gets 481.
+opt = (b"OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKretx;rport\r\n"
+       b"From: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:b@127.0.0.1>\r\nCall-ID: retx\r\n"
+       b"CSeq: 7 OPTIONS\r\nContent-Length: 0\r\n\r\n")
+u.sendto(opt, ("127.0.0.1", port))
+try:
+    first = u.recv(65535)
+    u.sendto(opt, ("127.0.0.1", port))
+    second = u.recv(65535)
+    say(first.startswith(b"SIP/2.0 200 ") and first == second, "udp retransmission gets the same answer")
+    say(b"received=127.0.0.1" in first and b"rport=" in first, "udp answer carries received and rport (RFC 3581)")
+except socket.timeout:
+    say(False, "udp retransmission gets the same answer"); say(False, "udp answer carries received and rport (RFC 3581)")
+cancel = opt.replace(b"OPTIONS sip:127.0.0.1", b"CANCEL sip:127.0.0.1").replace(b"7 OPTIONS", b"7 CANCEL").replace(b"z9hG4bKretx", b"z9hG4bKnone")
+u.sendto(cancel, ("127.0.0.1", port))
+try:
+    say(u.recv(65535).startswith(b"SIP/2.0 481 "), "udp CANCEL matching nothing gets 481")
+except socket.timeout:
+    say(False, "udp CANCEL matching nothing gets 481")
+
 def tcp():
     t = socket.create_connection(("127.0.0.1", port), timeout=3); return t
 def recv_msgs(t, n):
