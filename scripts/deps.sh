@@ -6,9 +6,12 @@ pkgs=(
   build-essential meson ninja-build pkg-config git
   clang clang-format libclang-rt-14-dev llvm      # libFuzzer, sanitizers, format check
   libuv1-dev                                      # event loop of shenggu serve
-  libssl-dev                                      # digest hashes, HMAC nonces (OpenSSL)
+  libsqlite3-dev                                  # embedded storage backend (src/store)
+  libjansson-dev                                  # provisioning documents (src/prov)
+  libssl-dev                                      # MD5 / SHA-256 digest HA1 (OpenSSL EVP)
   libosip2-dev                                    # benchmark peer only
   sip-tester python3                              # system tests
+  sqlite3                                         # system tests inspect the stored rows
 )
 miss=()
 for p in "${pkgs[@]}"; do

@@ -13,6 +13,7 @@ static const struct {
 	const char *help;
 } cmds[] = {
     {"serve", cmd_serve, "run the platform daemon"},
+    {"provision", cmd_provision, "apply a provisioning document (tenants, users, queues...)"},
     {"sip-lint", cmd_sip_lint, "check one raw SIP message from stdin, print a JSON summary"},
 };
 

@@ -139,7 +139,7 @@ int auth_key_random(struct auth_key *key)
 
 /* ---- nonces --------------------------------------------------------------- */
 
-#define NONCE_RAW 32 /* 8 bytes expiry + 24 bytes of MAC */
+#define NONCE_RAW 32 /* 8 bytes expiry, 8 random, 16 of MAC */
 
 static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -194,22 +194,23 @@ static bool b64_decode(const struct str *in, uint8_t out[NONCE_RAW])
 	return o == NONCE_RAW;
 }
 
-static int nonce_mac(const struct auth_key *key, const struct str *realm, const uint8_t exp[8],
-		     uint8_t mac[24])
+/* HMAC-SHA-256(key, expiry || random || realm), first 16 bytes. */
+static int nonce_mac(const struct auth_key *key, const struct str *realm, const uint8_t head[16],
+		     uint8_t mac[16])
 {
-	uint8_t msg[8 + 256], full[32];
+	uint8_t msg[16 + 256], full[32];
 	unsigned int len = 0;
 
 	/* Realms are domain names: 253 bytes at most. */
 	if (realm->len > 256)
 		return -EINVAL;
-	memcpy(msg, exp, 8);
+	memcpy(msg, head, 16);
 	if (realm->len)
-		memcpy(msg + 8, realm->p, realm->len);
-	if (!HMAC(EVP_sha256(), key->k, sizeof(key->k), msg, 8 + realm->len, full, &len) ||
+		memcpy(msg + 16, realm->p, realm->len);
+	if (!HMAC(EVP_sha256(), key->k, sizeof(key->k), msg, 16 + realm->len, full, &len) ||
 	    len != sizeof(full))
 		return -EIO;
-	memcpy(mac, full, 24);
+	memcpy(mac, full, 16);
 	return 0;
 }
 
@@ -222,7 +223,11 @@ int auth_nonce_make(const struct auth_key *key, const struct str *realm, uint64_
 
 	for (int i = 0; i < 8; i++)
 		raw[i] = (uint8_t)(exp >> (56 - 8 * i));
-	err = nonce_mac(key, realm, raw, raw + 8);
+	/* Random bytes make every nonce unique, even two in one millisecond,
+	 * so one client's nonce-counts never collide with another's. */
+	if (RAND_bytes(raw + 8, 8) != 1)
+		return -EIO;
+	err = nonce_mac(key, realm, raw, raw + 16);
 	if (err)
 		return err;
 	b64_encode(raw, out);
@@ -232,11 +237,11 @@ int auth_nonce_make(const struct auth_key *key, const struct str *realm, uint64_
 enum auth_nonce_state auth_nonce_check(const struct auth_key *key, const struct str *realm,
 				       const struct str *nonce, uint64_t now_ms, uint64_t *expires)
 {
-	uint8_t raw[NONCE_RAW], mac[24];
+	uint8_t raw[NONCE_RAW], mac[16];
 	uint64_t exp = 0;
 
 	if (!b64_decode(nonce, raw) || nonce_mac(key, realm, raw, mac) ||
-	    CRYPTO_memcmp(mac, raw + 8, sizeof(mac)) != 0)
+	    CRYPTO_memcmp(mac, raw + 16, sizeof(mac)) != 0)
 		return AUTH_NONCE_BAD;
 	for (int i = 0; i < 8; i++)
 		exp = exp << 8 | raw[i];

@@ -59,7 +59,9 @@ int auth_key_random(struct auth_key *key);
 
 /*
  * A nonce for @realm that expires @ttl_ms after @now_ms: base64url of
- * expiry (8 bytes) || HMAC-SHA-256(key, expiry || realm) (24 bytes).
+ * expiry (8 bytes) || random (8) || HMAC-SHA-256(key, expiry || random ||
+ * realm) cut to 16 bytes. Every nonce is unique, so nonce-counts of two
+ * clients challenged at once never collide.
  */
 int auth_nonce_make(const struct auth_key *key, const struct str *realm, uint64_t now_ms,
 		    uint32_t ttl_ms, char out[AUTH_NONCE_SIZE]);

@@ -1,0 +1,1149 @@
+/*
+ * prov_parse: a provisioning document (JSON text) into the validated model
+ * of prov_internal.h. Every rule of docs/PROVISIONING.md is checked here:
+ * shapes and types, unknown fields, ranges, id syntax, duplicates, and
+ * references between the objects of a tenant. The first problem stops the
+ * walk and is reported with its JSON path. Nothing here touches a store:
+ * the checks against stored state (a number or domain owned by another
+ * tenant) are made by prov_apply() inside its transaction.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/mem.h"
+#include "prov/prov_internal.h"
+#include "store/store.h"
+
+#define ID_MAX	     (STORE_ID_SIZE - 1)
+#define NAME_MAX_LEN (STORE_NAME_SIZE - 1)
+#define PROMPT_MAX   4096
+#define SEATS_MAX    100000
+#define PASSWORD_MIN 6
+#define PASSWORD_MAX 128
+
+/* Validation context: where we are, for the message. */
+struct vctx {
+	char *err;
+	size_t errlen;
+	char path[512];
+	size_t plen;
+};
+
+static const char *const strategies[] = {
+    "longest-idle", "round-robin",	"fewest-calls", "least-talk-time",
+    "ring-all",	    "ring-progressive", "random",	"best-skill",
+};
+
+static const char *const roles[] = {"agent", "supervisor", "tenant-admin"};
+
+static __attribute__((format(printf, 2, 3))) int verr(struct vctx *v, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (!v->err || !v->errlen)
+		return -EINVAL;
+	n = snprintf(v->err, v->errlen, "%s: ", v->plen ? v->path : "document");
+	if (n >= 0 && (size_t)n < v->errlen) {
+		va_start(ap, fmt);
+		vsnprintf(v->err + n, v->errlen - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+static int nomem(struct vctx *v)
+{
+	if (v->err && v->errlen)
+		snprintf(v->err, v->errlen, "out of memory");
+	return -ENOMEM;
+}
+
+static bool plain_key(const char *k)
+{
+	if (!*k)
+		return false;
+	for (; *k; k++) {
+		if (!((*k >= 'a' && *k <= 'z') || (*k >= 'A' && *k <= 'Z') ||
+		      (*k >= '0' && *k <= '9') || *k == '_' || *k == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* Text from the document, fit to be quoted in a one-line message: control
+ * characters, quotes and backslashes escaped, cut after ECHO_MAX bytes
+ * (on a UTF-8 boundary) with "...". A key or value can never add a line
+ * to a message or a log, nor bury the problem under its length. */
+#define ECHO_MAX 48
+
+static const char *echo(char *buf, size_t size, const char *s)
+{
+	size_t o = 0, i;
+
+	for (i = 0; s[i] && i < ECHO_MAX && o + 8 < size; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c == 0x7f)
+			o += (size_t)snprintf(buf + o, size - o, "\\x%02x", c);
+		else if (c == '"' || c == '\\')
+			o += (size_t)snprintf(buf + o, size - o, "\\%c", c);
+		else
+			buf[o++] = (char)c;
+	}
+	if (s[i]) {
+		/* Back off to the start of a UTF-8 sequence before cutting. */
+		while (o > 0 && ((unsigned char)buf[o - 1] & 0xc0) == 0x80)
+			o--;
+		if (o > 0 && (unsigned char)buf[o - 1] >= 0xc0)
+			o--;
+		if (o + 4 > size)
+			o = size - 4;
+		memcpy(buf + o, "...", 3);
+		o += 3;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+/* Paths read like JavaScript: tenants[0].ivr[1].options["*"]. A path too
+ * long for the buffer is cut, never overrun. */
+static size_t path_key(struct vctx *v, const char *key)
+{
+	size_t mark = v->plen;
+	char q[ECHO_MAX * 4 + 8];
+	int n;
+
+	if (plain_key(key) && strlen(key) <= ECHO_MAX)
+		n = snprintf(v->path + v->plen, sizeof(v->path) - v->plen, "%s%s",
+			     v->plen ? "." : "", key);
+	else
+		n = snprintf(v->path + v->plen, sizeof(v->path) - v->plen, "[\"%s\"]",
+			     echo(q, sizeof(q), key));
+	if (n > 0)
+		v->plen = v->plen + (size_t)n < sizeof(v->path) ? v->plen + (size_t)n
+								: sizeof(v->path) - 1;
+	return mark;
+}
+
+static size_t path_idx(struct vctx *v, size_t i)
+{
+	size_t mark = v->plen;
+	int n = snprintf(v->path + v->plen, sizeof(v->path) - v->plen, "[%zu]", i);
+
+	if (n > 0)
+		v->plen = v->plen + (size_t)n < sizeof(v->path) ? v->plen + (size_t)n
+								: sizeof(v->path) - 1;
+	return mark;
+}
+
+static void path_pop(struct vctx *v, size_t mark)
+{
+	v->plen = mark;
+	v->path[mark] = '\0';
+}
+
+static const char *type_name(const json_t *j)
+{
+	switch (json_typeof(j)) {
+	case JSON_OBJECT:
+		return "an object";
+	case JSON_ARRAY:
+		return "an array";
+	case JSON_STRING:
+		return "a string";
+	case JSON_INTEGER:
+		return "an integer";
+	case JSON_REAL:
+		return "a number with a fraction";
+	case JSON_TRUE:
+	case JSON_FALSE:
+		return "a boolean";
+	default:
+		return "null";
+	}
+}
+
+/* Error at @key below the current path. */
+static __attribute__((format(printf, 3, 4))) int verr_at(struct vctx *v, const char *key,
+							 const char *fmt, ...)
+{
+	char msg[384];
+	va_list ap;
+	size_t mark = path_key(v, key);
+	int err;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	err = verr(v, "%s", msg);
+	path_pop(v, mark);
+	return err;
+}
+
+static int check_fields(struct vctx *v, const json_t *obj, const char *const *allowed)
+{
+	const char *key;
+	json_t *val;
+
+	json_object_foreach((json_t *)obj, key, val)
+	{
+		size_t i;
+
+		for (i = 0; allowed[i]; i++) {
+			if (!strcmp(allowed[i], key))
+				break;
+		}
+		if (!allowed[i])
+			return verr_at(v, key, "unknown field");
+	}
+	return 0;
+}
+
+static int expect_object(struct vctx *v, const json_t *j)
+{
+	return json_is_object(j) ? 0 : verr(v, "expected an object, got %s", type_name(j));
+}
+
+static bool has_ctl(const char *s)
+{
+	for (; *s; s++) {
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	}
+	return false;
+}
+
+enum str_kind {
+	STR_TEXT,     /* printable text (UTF-8), no control characters */
+	STR_ID,	      /* [A-Za-z0-9][A-Za-z0-9._-]* */
+	STR_DOMAIN,   /* lowercase DNS name */
+	STR_NUMBER,   /* +?[0-9]{3,20} */
+	STR_PASSWORD, /* printable, kept only long enough to hash */
+};
+
+static bool is_id(const char *s)
+{
+	if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')))
+		return false;
+	for (s++; *s; s++) {
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' || *s == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* RFC 1035 §2.3.1 (with RFC 1123 digits first): labels of 1-63 letters,
+ * digits and hyphens, no hyphen at either end; lowercase only, so that the
+ * unique index and the SIP realm compare byte for byte. */
+static bool is_domain(const char *s)
+{
+	size_t label = 0;
+
+	if (strlen(s) > STORE_DOMAIN_SIZE - 1)
+		return false;
+	for (const char *p = s;; p++) {
+		if (*p == '.' || !*p) {
+			if (label == 0 || label > 63 || p[-1] == '-')
+				return false;
+			if (!*p)
+				return strchr(s, '.') != NULL;
+			label = 0;
+			continue;
+		}
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		      (*p == '-' && label > 0)))
+			return false;
+		label++;
+	}
+}
+
+static bool is_number(const char *s)
+{
+	size_t n = 0;
+
+	if (*s == '+')
+		s++;
+	for (; *s; s++, n++) {
+		if (*s < '0' || *s > '9')
+			return false;
+	}
+	return n >= 3 && n <= 20;
+}
+
+/* A string value, checked for its kind. @label names it in messages. */
+static int check_str(struct vctx *v, const json_t *j, enum str_kind kind, size_t min, size_t max,
+		     const char **out)
+{
+	char q[ECHO_MAX * 4 + 8];
+	const char *s;
+	size_t len;
+
+	if (!json_is_string(j))
+		return verr(v, "expected a string, got %s", type_name(j));
+	s = json_string_value(j);
+	len = json_string_length(j);
+	if (strlen(s) != len)
+		return verr(v, "must not contain NUL characters");
+	if (len < min)
+		return verr(v, min == 1 ? "must not be empty" : "too short: at least %zu bytes",
+			    min);
+	if (len > max)
+		return verr(v, "too long: at most %zu bytes", max);
+	switch (kind) {
+	case STR_TEXT:
+	case STR_PASSWORD:
+		if (has_ctl(s))
+			return verr(v, "must not contain control characters");
+		break;
+	case STR_ID:
+		if (!is_id(s))
+			return verr(v,
+				    "invalid id \"%s\": use letters, digits, '.', '_' and '-', "
+				    "starting with a letter or digit",
+				    echo(q, sizeof(q), s));
+		break;
+	case STR_DOMAIN:
+		if (!is_domain(s))
+			return verr(v, "invalid domain \"%s\": expected a lowercase DNS name",
+				    echo(q, sizeof(q), s));
+		break;
+	case STR_NUMBER:
+		if (!is_number(s))
+			return verr(v,
+				    "invalid number \"%s\": expected 3 to 20 digits, "
+				    "optionally after '+'",
+				    echo(q, sizeof(q), s));
+		break;
+	}
+	*out = s;
+	return 0;
+}
+
+/* Field @key of @obj as a string: missing gives @def, or an error when @def
+ * is NULL. */
+static int get_str(struct vctx *v, const json_t *obj, const char *key, enum str_kind kind,
+		   size_t min, size_t max, const char *def, const char **out)
+{
+	const json_t *j = json_object_get(obj, key);
+	size_t mark;
+	int err;
+
+	if (!j) {
+		if (!def)
+			return verr_at(v, key, "required field missing");
+		*out = def;
+		return 0;
+	}
+	mark = path_key(v, key);
+	err = check_str(v, j, kind, min, max, out);
+	path_pop(v, mark);
+	return err;
+}
+
+static int check_uint(struct vctx *v, const json_t *j, uint32_t min, uint32_t max, uint32_t *out)
+{
+	json_int_t n;
+
+	if (!json_is_integer(j))
+		return verr(v, "expected an integer, got %s", type_name(j));
+	n = json_integer_value(j);
+	if (n < min || n > max)
+		return verr(v, "must be between %u and %u, got %lld", min, max, (long long)n);
+	*out = (uint32_t)n;
+	return 0;
+}
+
+static int get_uint(struct vctx *v, const json_t *obj, const char *key, uint32_t min, uint32_t max,
+		    uint32_t def, uint32_t *out)
+{
+	const json_t *j = json_object_get(obj, key);
+	size_t mark;
+	int err;
+
+	if (!j) {
+		*out = def;
+		return 0;
+	}
+	mark = path_key(v, key);
+	err = check_uint(v, j, min, max, out);
+	path_pop(v, mark);
+	return err;
+}
+
+static int text_dup(struct vctx *v, const char *s, char **out)
+{
+	size_t len = strlen(s);
+	char *p = mem_alloc(len + 1);
+
+	if (!p)
+		return nomem(v);
+	memcpy(p, s, len + 1);
+	*out = p;
+	return 0;
+}
+
+/* Canonical JSON text (compact, keys sorted) in memory of our own. */
+static int dump(struct vctx *v, const json_t *j, char **out)
+{
+	const size_t flags = JSON_COMPACT | JSON_SORT_KEYS;
+	size_t n = json_dumpb(j, NULL, 0, flags);
+	char *buf;
+
+	if (!n)
+		return nomem(v);
+	buf = mem_alloc(n + 1);
+	if (!buf)
+		return nomem(v);
+	if (json_dumpb(j, buf, n, flags) != n) {
+		mem_free(buf);
+		return nomem(v);
+	}
+	buf[n] = '\0';
+	*out = buf;
+	return 0;
+}
+
+static int ref_cmp(const void *a, const void *b)
+{
+	const struct prov_ref *x = a, *y = b;
+	int c = strcmp(x->id, y->id);
+
+	if (c)
+		return c;
+	return x->pos != y->pos ? (x->pos < y->pos ? -1 : 1)
+				: (x->sub < y->sub ? -1 : x->sub > y->sub);
+}
+
+const struct prov_ref *prov_ref_find(const struct prov_ref *ix, size_t n, const char *id)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(id, ix[mid].id);
+
+		if (!c)
+			return &ix[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+/* Sort @ix and return the duplicate that comes first in the document (the
+ * later entry of its pair) or NULL; *@first gets the earlier one. */
+static const struct prov_ref *ref_dup(struct prov_ref *ix, size_t n, const struct prov_ref **first)
+{
+	const struct prov_ref *dup = NULL;
+
+	qsort(ix, n, sizeof(*ix), ref_cmp);
+	for (size_t i = 1; i < n; i++) {
+		if (strcmp(ix[i - 1].id, ix[i].id))
+			continue;
+		if (!dup || ix[i].pos < dup->pos ||
+		    (ix[i].pos == dup->pos && ix[i].sub < dup->sub)) {
+			dup = &ix[i];
+			*first = &ix[i - 1];
+		}
+	}
+	return dup;
+}
+
+/* First pass over users, queues or ivr: each an object with a valid, unique
+ * id, so the second pass can resolve references to any of them. */
+static int collect_ids(struct vctx *v, const json_t *tj, const char *key, const char *what,
+		       struct prov_ref **ixp, size_t *np)
+{
+	const json_t *arr = json_object_get(tj, key);
+	const struct prov_ref *dup, *first = NULL;
+	struct prov_ref *ix;
+	size_t mark, n;
+	int err = 0;
+
+	*np = 0;
+	if (!arr)
+		return 0;
+	mark = path_key(v, key);
+	if (!json_is_array(arr)) {
+		err = verr(v, "expected an array, got %s", type_name(arr));
+		goto out;
+	}
+	n = json_array_size(arr);
+	ix = mem_zalloc((n ? n : 1) * sizeof(*ix));
+	if (!ix) {
+		err = nomem(v);
+		goto out;
+	}
+	*ixp = ix;
+	for (size_t i = 0; i < n; i++) {
+		const json_t *e = json_array_get(arr, i);
+		size_t m = path_idx(v, i);
+
+		err = expect_object(v, e);
+		if (!err)
+			err = get_str(v, e, "id", STR_ID, 1, ID_MAX, NULL, &ix[i].id);
+		path_pop(v, m);
+		if (err)
+			goto out;
+		ix[i].pos = i;
+	}
+	*np = n;
+	dup = ref_dup(ix, n, &first);
+	if (dup) {
+		path_idx(v, dup->pos);
+		path_key(v, "id");
+		err = verr(v, "duplicate %s id \"%s\" (also %s[%zu])", what, dup->id, key,
+			   first->pos);
+	}
+out:
+	path_pop(v, mark);
+	return err;
+}
+
+enum route_kind { ROUTE_IVR, ROUTE_QUEUE, ROUTE_USER };
+
+static int parse_route(struct vctx *v, const struct prov_tenant *t, const json_t *j, char **jsonp,
+		       long *queue_idx)
+{
+	static const char *const kinds[] = {"ivr", "queue", "user", NULL};
+	const struct prov_ref *ix[] = {t->ivr_ix, t->queue_ix, t->user_ix};
+	const size_t nix[] = {t->nivr, t->nqueues, t->nusers};
+	const struct prov_ref *r;
+	const char *key, *target;
+	json_t *val;
+	int err;
+
+	err = expect_object(v, j);
+	if (!err)
+		err = check_fields(v, j, kinds);
+	if (err)
+		return err;
+	if (json_object_size(j) != 1)
+		return verr(v, "needs exactly one of \"ivr\", \"queue\" or \"user\"");
+	json_object_foreach((json_t *)j, key, val)
+	{
+		int k = !strcmp(key, "ivr")	? ROUTE_IVR
+			: !strcmp(key, "queue") ? ROUTE_QUEUE
+						: ROUTE_USER;
+		size_t mark = path_key(v, key);
+
+		err = check_str(v, val, STR_ID, 1, ID_MAX, &target);
+		if (!err) {
+			r = prov_ref_find(ix[k], nix[k], target);
+			if (!r)
+				err = verr(v, "no %s \"%s\" in tenant \"%s\"",
+					   k == ROUTE_IVR ? "ivr" : kinds[k], target, t->id);
+			else if (queue_idx)
+				*queue_idx = k == ROUTE_QUEUE ? (long)r->pos : -1;
+		}
+		path_pop(v, mark);
+		if (err)
+			return err;
+	}
+	return dump(v, j, jsonp);
+}
+
+/* Skill name -> level 1..100 (an agent's level, or a queue's minimum). */
+static int parse_skills(struct vctx *v, const json_t *obj, char **out)
+{
+	const json_t *j = json_object_get(obj, "skills");
+	const char *key;
+	json_t *val;
+	size_t mark;
+	int err = 0;
+
+	if (!j)
+		return text_dup(v, "{}", out);
+	mark = path_key(v, "skills");
+	err = expect_object(v, j);
+	if (err)
+		goto out;
+	json_object_foreach((json_t *)j, key, val)
+	{
+		size_t m = path_key(v, key);
+		uint32_t lvl;
+
+		if (!*key || strlen(key) > ID_MAX || !is_id(key))
+			err = verr(v, "invalid skill name: use letters, digits, '.', '_' and '-'");
+		else
+			err = check_uint(v, val, 1, 100, &lvl);
+		path_pop(v, m);
+		if (err)
+			goto out;
+	}
+	err = dump(v, j, out);
+out:
+	path_pop(v, mark);
+	return err;
+}
+
+static int parse_roles(struct vctx *v, const json_t *obj, char **out)
+{
+	const json_t *j = json_object_get(obj, "roles");
+	size_t mark, n;
+	int err = 0;
+
+	if (!j)
+		return verr_at(v, "roles", "required field missing");
+	mark = path_key(v, "roles");
+	if (!json_is_array(j)) {
+		err = verr(v, "expected an array, got %s", type_name(j));
+		goto out;
+	}
+	n = json_array_size(j);
+	if (!n) {
+		err = verr(v, "needs at least one role");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const json_t *r = json_array_get(j, i);
+		size_t m = path_idx(v, i), k;
+		char q[ECHO_MAX * 4 + 8];
+		const char *s;
+
+		err = check_str(v, r, STR_TEXT, 1, ID_MAX, &s);
+		for (k = 0; !err && k < sizeof(roles) / sizeof(roles[0]); k++) {
+			if (!strcmp(roles[k], s))
+				break;
+		}
+		if (!err && k == sizeof(roles) / sizeof(roles[0]))
+			err = verr(v, "unknown role \"%s\"", echo(q, sizeof(q), s));
+		for (size_t p = 0; !err && p < i; p++) {
+			if (json_equal(json_array_get(j, p), (json_t *)r))
+				err = verr(v, "duplicate role \"%s\"", s);
+		}
+		path_pop(v, m);
+		if (err)
+			goto out;
+	}
+	err = dump(v, j, out);
+out:
+	path_pop(v, mark);
+	return err;
+}
+
+static int parse_user(struct vctx *v, const struct prov_tenant *t, const json_t *e,
+		      struct prov_user *u)
+{
+	static const char *const fields[] = {"id", "name", "password", "roles", "skills", NULL};
+	int err;
+
+	(void)t;
+	err = check_fields(v, e, fields);
+	if (!err)
+		err = get_str(v, e, "id", STR_ID, 1, ID_MAX, NULL, &u->id);
+	if (!err)
+		err = get_str(v, e, "name", STR_TEXT, 0, NAME_MAX_LEN, "", &u->name);
+	if (!err && json_object_get(e, "password"))
+		err = get_str(v, e, "password", STR_PASSWORD, PASSWORD_MIN, PASSWORD_MAX, NULL,
+			      &u->password);
+	if (!err)
+		err = parse_roles(v, e, &u->roles);
+	if (!err)
+		err = parse_skills(v, e, &u->skills);
+	return err;
+}
+
+static int parse_service_level(struct vctx *v, const json_t *e, struct prov_queue *q)
+{
+	static const char *const fields[] = {"seconds", "percent", NULL};
+	const json_t *j = json_object_get(e, "service_level");
+	size_t mark;
+	int err;
+
+	q->sl_seconds = 20;
+	q->sl_percent = 80;
+	if (!j)
+		return 0;
+	mark = path_key(v, "service_level");
+	err = expect_object(v, j);
+	if (!err)
+		err = check_fields(v, j, fields);
+	if (!err)
+		err = get_uint(v, j, "seconds", 1, 3600, 20, &q->sl_seconds);
+	if (!err)
+		err = get_uint(v, j, "percent", 1, 100, 80, &q->sl_percent);
+	path_pop(v, mark);
+	return err;
+}
+
+static int parse_queue(struct vctx *v, const struct prov_tenant *t, const json_t *e,
+		       struct prov_queue *q)
+{
+	static const char *const fields[] = {
+	    "id",	  "strategy", "skills",	  "priority",	   "wrapup_s", "ring_timeout_s",
+	    "max_wait_s", "max_len",  "overflow", "service_level", NULL,
+	};
+	char qb[ECHO_MAX * 4 + 8];
+	const json_t *ov;
+	size_t k;
+	int err;
+
+	q->overflow_queue = -1;
+	err = check_fields(v, e, fields);
+	if (!err)
+		err = get_str(v, e, "id", STR_ID, 1, ID_MAX, NULL, &q->id);
+	if (!err)
+		err = get_str(v, e, "strategy", STR_TEXT, 1, ID_MAX, "longest-idle", &q->strategy);
+	for (k = 0; !err && k < sizeof(strategies) / sizeof(strategies[0]); k++) {
+		if (!strcmp(strategies[k], q->strategy))
+			break;
+	}
+	if (!err && k == sizeof(strategies) / sizeof(strategies[0]))
+		return verr_at(v, "strategy", "unknown strategy \"%s\"",
+			       echo(qb, sizeof(qb), q->strategy));
+	if (!err)
+		err = parse_skills(v, e, &q->skills);
+	if (!err)
+		err = get_uint(v, e, "priority", 0, 100, 0, &q->priority);
+	if (!err)
+		err = get_uint(v, e, "wrapup_s", 0, 3600, 0, &q->wrapup_s);
+	if (!err)
+		err = get_uint(v, e, "ring_timeout_s", 1, 600, 20, &q->ring_timeout_s);
+	if (!err)
+		err = get_uint(v, e, "max_wait_s", 0, 86400, 0, &q->max_wait_s);
+	if (!err)
+		err = get_uint(v, e, "max_len", 0, 100000, 0, &q->max_len);
+	if (!err)
+		err = parse_service_level(v, e, q);
+	ov = json_object_get(e, "overflow");
+	if (!err && ov) {
+		size_t mark = path_key(v, "overflow");
+
+		err = parse_route(v, t, ov, &q->overflow, &q->overflow_queue);
+		path_pop(v, mark);
+	}
+	return err;
+}
+
+/* A prompt file is named relative to the tenant's media folder and must stay in it. */
+static bool is_media_path(const char *s)
+{
+	if (*s == '/')
+		return false;
+	for (const char *p = s; *p;) {
+		size_t n = strcspn(p, "/");
+
+		if ((n == 2 && p[0] == '.' && p[1] == '.') || n == 0)
+			return false;
+		p += n;
+		if (*p == '/')
+			p++;
+	}
+	return true;
+}
+
+static int parse_prompt(struct vctx *v, const json_t *e)
+{
+	static const char *const fields[] = {"tts", "file", NULL};
+	const json_t *j = json_object_get(e, "prompt");
+	const char *s;
+	size_t mark;
+	int err;
+
+	if (!j)
+		return verr_at(v, "prompt", "required field missing");
+	mark = path_key(v, "prompt");
+	err = expect_object(v, j);
+	if (!err)
+		err = check_fields(v, j, fields);
+	if (!err && json_object_size(j) != 1)
+		err = verr(v, "needs exactly one of \"tts\" or \"file\"");
+	if (!err && json_object_get(j, "tts"))
+		err = get_str(v, j, "tts", STR_TEXT, 1, PROMPT_MAX, NULL, &s);
+	if (!err && json_object_get(j, "file")) {
+		err = get_str(v, j, "file", STR_TEXT, 1, 255, NULL, &s);
+		if (!err && !is_media_path(s))
+			err = verr_at(v, "file",
+				      "must be a relative path inside the tenant's media folder");
+	}
+	path_pop(v, mark);
+	return err;
+}
+
+static int parse_ivr(struct vctx *v, const struct prov_tenant *t, const json_t *e,
+		     struct prov_ivr *m)
+{
+	static const char *const fields[] = {"id",	"prompt",    "options",
+					     "timeout", "timeout_s", NULL};
+	const json_t *opts = json_object_get(e, "options"), *to = json_object_get(e, "timeout");
+	char *route = NULL;
+	uint32_t secs;
+	int err;
+
+	err = check_fields(v, e, fields);
+	if (!err)
+		err = get_str(v, e, "id", STR_ID, 1, ID_MAX, NULL, &m->id);
+	if (!err)
+		err = parse_prompt(v, e);
+	if (!err)
+		err = get_uint(v, e, "timeout_s", 1, 60, 5, &secs);
+	if (!err && opts) {
+		size_t mark = path_key(v, "options");
+		const char *key;
+		json_t *val;
+
+		err = expect_object(v, opts);
+		json_object_foreach(err ? NULL : (json_t *)opts, key, val)
+		{
+			size_t mk = path_key(v, key);
+
+			if (strlen(key) != 1 || !strchr("0123456789*#", key[0]))
+				err = verr(v, "not a DTMF key: use 0-9, * or #");
+			else
+				err = parse_route(v, t, val, &route, NULL);
+			mem_free(route);
+			route = NULL;
+			path_pop(v, mk);
+			if (err)
+				break;
+		}
+		path_pop(v, mark);
+	}
+	if (!err && to) {
+		size_t mark = path_key(v, "timeout");
+
+		err = parse_route(v, t, to, &route, NULL);
+		mem_free(route);
+		path_pop(v, mark);
+	}
+	if (!err && !json_object_size(opts) && !to)
+		err = verr(v, "needs \"options\" or \"timeout\": a menu with no way on");
+	if (!err)
+		err = dump(v, e, &m->json);
+	return err;
+}
+
+static int parse_number(struct vctx *v, const struct prov_tenant *t, const json_t *e,
+			struct prov_number *n)
+{
+	static const char *const fields[] = {"number", "route", NULL};
+	const json_t *r = json_object_get(e, "route");
+	size_t mark;
+	int err;
+
+	err = expect_object(v, e);
+	if (!err)
+		err = check_fields(v, e, fields);
+	if (!err)
+		err =
+		    get_str(v, e, "number", STR_NUMBER, 1, STORE_NUMBER_SIZE - 1, NULL, &n->number);
+	if (!err && !r)
+		err = verr_at(v, "route", "required field missing");
+	if (err)
+		return err;
+	mark = path_key(v, "route");
+	err = parse_route(v, t, r, &n->route, NULL);
+	path_pop(v, mark);
+	return err;
+}
+
+typedef int(elem_parse_h)(struct vctx *v, const struct prov_tenant *t, const json_t *e, void *out);
+
+/* Run @parse on every element of array @key (already checked by
+ * collect_ids, or checked here for numbers). */
+static int parse_array(struct vctx *v, const struct prov_tenant *t, const json_t *tj,
+		       const char *key, void *elems, size_t size, size_t n, elem_parse_h *parse)
+{
+	const json_t *arr = json_object_get(tj, key);
+	size_t mark;
+	int err = 0;
+
+	if (!arr || !n)
+		return 0;
+	mark = path_key(v, key);
+	for (size_t i = 0; i < n && !err; i++) {
+		size_t m = path_idx(v, i);
+
+		err = parse(v, t, json_array_get(arr, i), (char *)elems + i * size);
+		path_pop(v, m);
+	}
+	path_pop(v, mark);
+	return err;
+}
+
+static int user_h(struct vctx *v, const struct prov_tenant *t, const json_t *e, void *out)
+{
+	return parse_user(v, t, e, out);
+}
+
+static int queue_h(struct vctx *v, const struct prov_tenant *t, const json_t *e, void *out)
+{
+	return parse_queue(v, t, e, out);
+}
+
+static int ivr_h(struct vctx *v, const struct prov_tenant *t, const json_t *e, void *out)
+{
+	return parse_ivr(v, t, e, out);
+}
+
+static int number_h(struct vctx *v, const struct prov_tenant *t, const json_t *e, void *out)
+{
+	return parse_number(v, t, e, out);
+}
+
+/* Queue A overflowing to B overflowing back to A would bounce a caller
+ * forever; each chain must end. */
+static int check_overflow_loops(struct vctx *v, const struct prov_tenant *t)
+{
+	for (size_t i = 0; i < t->nqueues; i++) {
+		long j = t->queues[i].overflow_queue;
+
+		for (size_t steps = 0; j >= 0 && steps < t->nqueues; steps++) {
+			if ((size_t)j == i) {
+				size_t mark = path_key(v, "queues");
+				int err;
+
+				path_idx(v, i);
+				path_key(v, "overflow");
+				path_key(v, "queue");
+				err =
+				    verr(v, "overflow loops back to queue \"%s\"", t->queues[i].id);
+				path_pop(v, mark);
+				return err;
+			}
+			j = t->queues[j].overflow_queue;
+		}
+	}
+	return 0;
+}
+
+static int alloc_elems(struct vctx *v, void **p, size_t n, size_t size)
+{
+	if (!n)
+		return 0;
+	*p = mem_zalloc(n * size);
+	return *p ? 0 : nomem(v);
+}
+
+static int parse_tenant(struct vctx *v, const json_t *tj, struct prov_tenant *t)
+{
+	static const char *const fields[] = {
+	    "id",    "name",   "domain", "seats",   "district", "park",
+	    "users", "queues", "ivr",	 "numbers", NULL,
+	};
+	const json_t *nums = json_object_get(tj, "numbers");
+	int err;
+
+	err = expect_object(v, tj);
+	if (!err)
+		err = check_fields(v, tj, fields);
+	if (!err)
+		err = get_str(v, tj, "id", STR_ID, 1, ID_MAX, NULL, &t->id);
+	if (!err)
+		err = get_str(v, tj, "name", STR_TEXT, 1, NAME_MAX_LEN, NULL, &t->name);
+	if (!err)
+		err = get_str(v, tj, "domain", STR_DOMAIN, 1, STORE_DOMAIN_SIZE - 1, NULL,
+			      &t->domain);
+	if (!err)
+		err = get_uint(v, tj, "seats", 0, SEATS_MAX, 0, &t->seats);
+	if (!err)
+		err = get_str(v, tj, "district", STR_TEXT, 0, NAME_MAX_LEN, "", &t->district);
+	if (!err)
+		err = get_str(v, tj, "park", STR_TEXT, 0, NAME_MAX_LEN, "", &t->park);
+	if (!err)
+		err = collect_ids(v, tj, "users", "user", &t->user_ix, &t->nusers);
+	if (!err)
+		err = collect_ids(v, tj, "queues", "queue", &t->queue_ix, &t->nqueues);
+	if (!err)
+		err = collect_ids(v, tj, "ivr", "ivr", &t->ivr_ix, &t->nivr);
+	if (!err && nums && !json_is_array(nums))
+		err = verr_at(v, "numbers", "expected an array, got %s", type_name(nums));
+	if (err)
+		return err;
+	err = alloc_elems(v, (void **)&t->users, t->nusers, sizeof(*t->users));
+	if (!err)
+		err = alloc_elems(v, (void **)&t->queues, t->nqueues, sizeof(*t->queues));
+	if (!err)
+		err = alloc_elems(v, (void **)&t->ivr, t->nivr, sizeof(*t->ivr));
+	if (!err)
+		err = alloc_elems(v, (void **)&t->numbers, json_array_size(nums),
+				  sizeof(*t->numbers));
+	if (err)
+		return err;
+	t->nnumbers = json_array_size(nums);
+	err = parse_array(v, t, tj, "users", t->users, sizeof(*t->users), t->nusers, user_h);
+	if (!err)
+		err = parse_array(v, t, tj, "queues", t->queues, sizeof(*t->queues), t->nqueues,
+				  queue_h);
+	if (!err)
+		err = check_overflow_loops(v, t);
+	if (!err)
+		err = parse_array(v, t, tj, "ivr", t->ivr, sizeof(*t->ivr), t->nivr, ivr_h);
+	if (!err)
+		err = parse_array(v, t, tj, "numbers", t->numbers, sizeof(*t->numbers), t->nnumbers,
+				  number_h);
+	return err;
+}
+
+/* Ids, domains and numbers are unique across the whole document. */
+static int check_doc_unique(struct vctx *v, struct prov_doc *doc)
+{
+	const struct prov_ref *dup, *first = NULL;
+	struct prov_ref *ix = NULL;
+	size_t n = 0, nnum = 0;
+	int err = 0;
+
+	for (size_t i = 0; i < doc->ntenants; i++)
+		nnum += doc->tenants[i].nnumbers;
+	doc->tenant_ix = mem_zalloc((doc->ntenants ? doc->ntenants : 1) * sizeof(*ix));
+	ix = mem_zalloc((nnum > doc->ntenants ? nnum
+			 : doc->ntenants      ? doc->ntenants
+					      : 1) *
+			sizeof(*ix));
+	if (!doc->tenant_ix || !ix) {
+		err = nomem(v);
+		goto out;
+	}
+	for (size_t i = 0; i < doc->ntenants; i++) {
+		doc->tenant_ix[i] = (struct prov_ref){doc->tenants[i].id, i, 0};
+		ix[i] = (struct prov_ref){doc->tenants[i].domain, i, 0};
+	}
+	dup = ref_dup(doc->tenant_ix, doc->ntenants, &first);
+	if (dup) {
+		path_idx(v, dup->pos);
+		path_key(v, "id");
+		err =
+		    verr(v, "duplicate tenant id \"%s\" (also tenants[%zu])", dup->id, first->pos);
+		goto out;
+	}
+	dup = ref_dup(ix, doc->ntenants, &first);
+	if (dup) {
+		path_idx(v, dup->pos);
+		path_key(v, "domain");
+		err = verr(v, "domain \"%s\" is also used by tenants[%zu]", dup->id, first->pos);
+		goto out;
+	}
+	for (size_t i = 0; i < doc->ntenants; i++) {
+		for (size_t k = 0; k < doc->tenants[i].nnumbers; k++)
+			ix[n++] = (struct prov_ref){doc->tenants[i].numbers[k].number, i, k};
+	}
+	dup = ref_dup(ix, n, &first);
+	if (dup) {
+		path_idx(v, dup->pos);
+		path_key(v, "numbers");
+		path_idx(v, dup->sub);
+		path_key(v, "number");
+		err = verr(v, "number \"%s\" is also listed at tenants[%zu].numbers[%zu]", dup->id,
+			   first->pos, first->sub);
+	}
+out:
+	mem_free(ix);
+	return err;
+}
+
+int prov_parse(struct prov_doc **docp, const char *text, size_t len, char *errbuf, size_t errlen)
+{
+	static const char *const fields[] = {"version", "tenants", NULL};
+	struct vctx v = {.err = errbuf, .errlen = errlen};
+	struct prov_doc *doc;
+	const json_t *tenants;
+	json_error_t jerr;
+	uint32_t version;
+	int err;
+
+	if (!docp || (!text && len))
+		return -EINVAL;
+	if (len > PROV_DOC_MAX) {
+		err = verr(&v, "too large: at most %u bytes", PROV_DOC_MAX);
+		return err;
+	}
+	doc = mem_zalloc(sizeof(*doc));
+	if (!doc)
+		return nomem(&v);
+	/* Duplicate keys are an error, not "the last one wins": a document
+	 * that says two things must not be applied as one of them. */
+	doc->root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!doc->root) {
+		if (errbuf && errlen)
+			snprintf(errbuf, errlen, "document: invalid JSON at line %d, column %d: %s",
+				 jerr.line, jerr.column, jerr.text);
+		err = -EINVAL;
+		goto out;
+	}
+	err = expect_object(&v, doc->root);
+	if (!err)
+		err = check_fields(&v, doc->root, fields);
+	if (!err)
+		err = get_uint(&v, doc->root, "version", 1, 1, 1, &version);
+	if (err)
+		goto out;
+	tenants = json_object_get(doc->root, "tenants");
+	if (!tenants) {
+		err = verr_at(&v, "tenants", "required field missing");
+		goto out;
+	}
+	if (!json_is_array(tenants)) {
+		err = verr_at(&v, "tenants", "expected an array, got %s", type_name(tenants));
+		goto out;
+	}
+	err = alloc_elems(&v, (void **)&doc->tenants, json_array_size(tenants),
+			  sizeof(*doc->tenants));
+	if (err)
+		goto out;
+	doc->ntenants = json_array_size(tenants);
+	path_key(&v, "tenants");
+	for (size_t i = 0; i < doc->ntenants && !err; i++) {
+		size_t m = path_idx(&v, i);
+
+		err = parse_tenant(&v, json_array_get(tenants, i), &doc->tenants[i]);
+		path_pop(&v, m);
+	}
+	if (!err)
+		err = check_doc_unique(&v, doc);
+out:
+	if (err) {
+		/* jansson's "near '...'" quotes the input raw: keep the message
+		 * one line whatever it quotes. */
+		for (char *p = errbuf; p && errlen && *p; p++) {
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = '?';
+		}
+		prov_doc_free(doc);
+	} else {
+		*docp = doc;
+	}
+	return err;
+}
+
+struct prov_doc *prov_doc_free(struct prov_doc *doc)
+{
+	if (!doc)
+		return NULL;
+	for (size_t i = 0; doc->tenants && i < doc->ntenants; i++) {
+		struct prov_tenant *t = &doc->tenants[i];
+
+		for (size_t k = 0; t->users && k < t->nusers; k++) {
+			mem_free(t->users[k].roles);
+			mem_free(t->users[k].skills);
+		}
+		for (size_t k = 0; t->queues && k < t->nqueues; k++) {
+			mem_free(t->queues[k].skills);
+			mem_free(t->queues[k].overflow);
+		}
+		for (size_t k = 0; t->ivr && k < t->nivr; k++)
+			mem_free(t->ivr[k].json);
+		for (size_t k = 0; t->numbers && k < t->nnumbers; k++)
+			mem_free(t->numbers[k].route);
+		mem_free(t->users);
+		mem_free(t->queues);
+		mem_free(t->ivr);
+		mem_free(t->numbers);
+		mem_free(t->user_ix);
+		mem_free(t->queue_ix);
+		mem_free(t->ivr_ix);
+	}
+	mem_free(doc->tenants);
+	mem_free(doc->tenant_ix);
+	json_decref(doc->root);
+	mem_free(doc);
+	return NULL;
+}

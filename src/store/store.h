@@ -1,0 +1,216 @@
+/*
+ * store: durable configuration and state behind one interface.
+ *
+ * A struct store is a connection to one database, opened from a URL:
+ * "sqlite:<path>" today (store_sqlite.c); "postgresql://..." is reserved for
+ * the PostgreSQL backend (a later issue) and gives -EPROTONOSUPPORT. Callers
+ * see only the typed functions below; each backend fills an ops table
+ * (store_internal.h), so a new backend changes no caller.
+ *
+ * What is stored: tenants (with their SIP domain), numbers (platform-wide,
+ * each owned by one tenant, with a route), users (roles and skills as JSON
+ * text, SIP credentials as HA1 digests only: never a plaintext password),
+ * queues, IVR definitions (validated JSON text) and registrar bindings.
+ * It is not a cache: hot state lives in memory in its owners and is written
+ * through here.
+ *
+ * Contract for every function:
+ * - 0 (or a count, where stated) on success, a negative errno on failure:
+ *   -EINVAL bad arguments or a value the schema refuses, -ENOENT no such
+ *   row (or a reference to a missing row), -EEXIST a unique value taken,
+ *   -EBUSY the database stayed locked past the busy timeout, -ENOSPC disk
+ *   full, -EIO anything else from the backend, -ENOMEM.
+ * - Strings in input records are borrowed for the call only.
+ * - A struct store is used by one thread at a time (the database thread of
+ *   the pool, or a command-line tool); it holds no global state, so several
+ *   stores can be open in one process.
+ * - Writes outside store_begin()/store_commit() are each their own
+ *   transaction; committed data survives kill -9 (the SQLite backend uses
+ *   WAL with synchronous=FULL).
+ */
+#ifndef STORE_STORE_H
+#define STORE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+
+/* Sizes of the fixed fields of records, terminating NUL included. */
+#define STORE_ID_SIZE	  65  /* tenant, user, queue and IVR ids */
+#define STORE_NAME_SIZE	  129 /* display names, districts, parks */
+#define STORE_DOMAIN_SIZE 254 /* a DNS name: 253 octets */
+#define STORE_NUMBER_SIZE 33  /* a number (DID), digits with an optional '+' */
+#define STORE_ROUTE_SIZE  160 /* route JSON: {"queue":"<id>"} and the like */
+#define STORE_HA1_SIZE	  65  /* 64 hex digits of SHA-256, or 32 of MD5 */
+
+/*
+ * Open the database at @url and bring its schema up to date (migrations run
+ * in one transaction each). On failure a one-line reason goes to @errbuf
+ * (may be NULL) and *@stp is untouched:
+ *   -EPROTONOSUPPORT  a postgresql:// URL (backend not built yet) or an
+ *                     unknown scheme,
+ *   -EPROTO           a database written by a newer schema than this binary,
+ *   -EACCES/-ENOENT/-EIO as opening the file fails.
+ * The caller owns the store and closes it with store_close().
+ */
+int store_open(struct store **stp, const char *url, char *errbuf, size_t errlen);
+/* Close and free; NULL is fine. Rolls back an open transaction. Returns NULL. */
+struct store *store_close(struct store *st);
+/* "sqlite:<data_dir>/shenggu.db" into @buf; -ENAMETOOLONG when it does not fit. */
+int store_url_default(char *buf, size_t size, const char *data_dir);
+/* Version of the schema in the database, >= 1. */
+int store_schema_version(struct store *st);
+/* Version this binary migrates to. */
+int store_schema_latest(void);
+
+/*
+ * Transactions. store_begin() takes the write lock at once (so a
+ * read-check-write sequence cannot race another writer); one level only
+ * (-EALREADY when one is open). store_rollback() without one is a no-op.
+ */
+int store_begin(struct store *st);
+int store_commit(struct store *st);
+int store_rollback(struct store *st);
+
+/*
+ * Put functions insert a row or update it in place, and return 1 when
+ * something was written (inserted or changed), 0 when the stored row was
+ * already equal: applying the same data twice writes nothing. Updates in
+ * place never delete the row, so rows that depend on it (a user's bindings)
+ * stay.
+ */
+
+struct store_tenant {
+	char id[STORE_ID_SIZE];
+	char name[STORE_NAME_SIZE];
+	char domain[STORE_DOMAIN_SIZE]; /* unique platform-wide: the SIP realm */
+	uint32_t seats;
+	char district[STORE_NAME_SIZE];
+	char park[STORE_NAME_SIZE];
+};
+
+int store_tenant_put(struct store *st, const struct store_tenant *t);
+/* -ENOENT when there is none; @out is written only on success. */
+int store_tenant_get(struct store *st, const char *id, struct store_tenant *out);
+int store_tenant_by_domain(struct store *st, const char *domain, struct store_tenant *out);
+/*
+ * Give tenant @id a placeholder domain when its domain is not @domain, so
+ * that tenants in one transaction can swap domains without tripping the
+ * unique index halfway. The placeholder is no valid DNS name and never
+ * matches a lookup; the caller puts the real domain before committing.
+ */
+int store_tenant_release_domain(struct store *st, const char *id, const char *domain);
+
+struct store_number {
+	char number[STORE_NUMBER_SIZE]; /* unique platform-wide */
+	char tenant_id[STORE_ID_SIZE];
+	char route[STORE_ROUTE_SIZE]; /* JSON: {"ivr"|"queue"|"user": "<id>"} */
+};
+
+/* Moves the number to @n->tenant_id if another tenant owned it. */
+int store_number_put(struct store *st, const struct store_number *n);
+int store_number_get(struct store *st, const char *number, struct store_number *out);
+
+struct store_user {
+	const char *tenant_id, *id;
+	const char *name;   /* "" when none */
+	const char *roles;  /* JSON array of role names */
+	const char *skills; /* JSON object: skill -> level */
+	/* HA1 digests as lowercase hex, both or neither (NULL: the user has no
+	 * SIP credentials). @realm is the tenant's domain they were made with. */
+	const char *realm, *ha1_md5, *ha1_sha256;
+};
+
+/* -ENOENT when the tenant does not exist. 1 when the user or its
+ * credentials changed. */
+int store_user_put(struct store *st, const struct store_user *u);
+
+enum store_ha1_alg {
+	STORE_HA1_MD5,	  /* RFC 2617/7616: MD5(user ":" realm ":" password) */
+	STORE_HA1_SHA256, /* RFC 7616/8760: SHA-256 of the same */
+};
+
+/* "MD5" or "SHA-256", the names of the Digest algorithm parameter. */
+const char *store_ha1_alg_name(enum store_ha1_alg alg);
+/*
+ * HA1 = H(user ":" realm ":" password) as lowercase hex into @out (32 digits
+ * for MD5, 64 for SHA-256) with OpenSSL's EVP. The password is only hashed,
+ * never kept. -EIO when OpenSSL fails.
+ */
+int store_ha1(enum store_ha1_alg alg, const char *user, const char *realm, const char *password,
+	      char out[STORE_HA1_SIZE]);
+/*
+ * The stored HA1 of @user in the tenant whose SIP domain is @tenant_domain:
+ * what the registrar compares a Digest response against. -ENOENT when the
+ * domain, the user or its credentials do not exist, or when they were made
+ * for another realm (the tenant's domain changed and they were not
+ * re-provisioned).
+ */
+int store_user_get_ha1(struct store *st, const char *tenant_domain, const char *user,
+		       enum store_ha1_alg alg, char out[STORE_HA1_SIZE]);
+
+struct store_queue {
+	const char *tenant_id, *id;
+	const char *strategy; /* a name from docs/PROVISIONING.md */
+	const char *skills;   /* JSON object: skill -> minimum level */
+	const char *overflow; /* JSON route, or NULL for none */
+	uint32_t priority, wrapup_s, ring_timeout_s, max_wait_s, max_len;
+	uint32_t sl_seconds, sl_percent; /* service level: sl_percent% within sl_seconds */
+};
+
+int store_queue_put(struct store *st, const struct store_queue *q);
+
+/* @json: the IVR definition as validated JSON text. */
+int store_ivr_put(struct store *st, const char *tenant_id, const char *id, const char *json);
+/* The definition into *@jsonp, allocated with mem_alloc(): the caller frees
+ * it with mem_free(). */
+int store_ivr_get(struct store *st, const char *tenant_id, const char *id, char **jsonp);
+
+enum store_kind {
+	STORE_KIND_USER,
+	STORE_KIND_QUEUE,
+	STORE_KIND_IVR,
+	STORE_KIND_NUMBER,
+};
+
+/*
+ * Delete every @kind row of tenant @tenant_id whose id (or number) is not
+ * one of the @n in @keep. Deleting a user deletes its credentials and
+ * bindings. Returns the number of rows deleted.
+ */
+int store_prune(struct store *st, enum store_kind kind, const char *tenant_id,
+		const char *const *keep, size_t n);
+
+/* One registrar binding (RFC 3261 §10.3): a contact of an address of record. */
+struct store_binding {
+	const char *tenant_id;
+	const char *aor;      /* the user part; the user must exist */
+	const char *contact;  /* Contact URI */
+	int64_t expires_at;   /* Unix seconds */
+	const char *call_id;  /* of the REGISTER that made or refreshed it */
+	uint32_t cseq;	      /* likewise */
+	const char *path;     /* RFC 3327 Path, "" when none */
+	const char *received; /* source "ip:port" the REGISTER came from */
+	const char *instance; /* RFC 5626 +sip.instance, "" when none */
+};
+
+/* Insert or refresh the binding of (tenant, aor, contact). */
+int store_binding_put(struct store *st, const struct store_binding *b);
+/* -ENOENT when there was none. */
+int store_binding_del(struct store *st, const char *tenant_id, const char *aor,
+		      const char *contact);
+/* Delete bindings that expired at or before @now; returns how many. */
+int store_binding_expire(struct store *st, int64_t now);
+
+/*
+ * Called once per binding. The strings in @b are the backend's and valid
+ * only during the call: copy what you keep. A non-zero return stops the
+ * walk and is returned by store_binding_list().
+ */
+typedef int(store_binding_h)(const struct store_binding *b, void *arg);
+/* Every binding of every tenant, in (tenant, aor, contact) order: what a
+ * restarting registrar loads. */
+int store_binding_list(struct store *st, store_binding_h *h, void *arg);
+
+#endif

@@ -1,0 +1,879 @@
+/*
+ * store_sqlite: the embedded storage backend, one SQLite file under the data
+ * folder. WAL journal with synchronous=FULL, so a transaction that returned
+ * from COMMIT survives kill -9 and power loss; a busy timeout, so a second
+ * process (a `shenggu provision` next to a running serve) waits for the lock
+ * instead of failing at once; foreign keys on, so deleting a user deletes
+ * its credentials and bindings.
+ *
+ * The schema is a list of migrations (data, below); opening a file applies
+ * the ones it has not seen, each in its own transaction, and records them in
+ * schema_version. Statements are prepared once per connection and kept.
+ *
+ * Not here: anything about JSON documents or validation (src/prov/); the
+ * SQL is plain enough that the PostgreSQL backend can mirror it (the
+ * upserts use ON CONFLICT ... DO UPDATE ... WHERE, which both engines have).
+ */
+#define LOG_MODULE "store"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "base/log.h"
+#include "base/mbuf.h"
+#include "base/mem.h"
+#include "store/store_internal.h"
+
+#define BUSY_TIMEOUT_MS 5000
+
+/* Append-only: a released version is never edited, a change is a new entry. */
+static const struct {
+	int version;
+	const char *sql;
+} migrations[] = {
+    {1, "CREATE TABLE tenants ("
+	"  id TEXT PRIMARY KEY,"
+	"  name TEXT NOT NULL,"
+	"  domain TEXT NOT NULL UNIQUE,"
+	"  seats INTEGER NOT NULL CHECK (seats >= 0),"
+	"  district TEXT NOT NULL,"
+	"  park TEXT NOT NULL);"
+	"CREATE TABLE numbers ("
+	"  number TEXT PRIMARY KEY,"
+	"  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+	"  route TEXT NOT NULL CHECK (json_valid(route)));"
+	"CREATE INDEX numbers_tenant ON numbers(tenant_id);"
+	"CREATE TABLE users ("
+	"  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+	"  id TEXT NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  roles TEXT NOT NULL CHECK (json_valid(roles)),"
+	"  skills TEXT NOT NULL CHECK (json_valid(skills)),"
+	"  PRIMARY KEY (tenant_id, id));"
+	/* HA1 only (RFC 7616 §3.4.2): the password itself is never stored. */
+	"CREATE TABLE credentials ("
+	"  tenant_id TEXT NOT NULL,"
+	"  user_id TEXT NOT NULL,"
+	"  alg TEXT NOT NULL CHECK (alg IN ('MD5', 'SHA-256')),"
+	"  realm TEXT NOT NULL,"
+	"  ha1 TEXT NOT NULL,"
+	"  PRIMARY KEY (tenant_id, user_id, alg),"
+	"  FOREIGN KEY (tenant_id, user_id) REFERENCES users(tenant_id, id) ON DELETE CASCADE);"
+	"CREATE TABLE queues ("
+	"  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+	"  id TEXT NOT NULL,"
+	"  strategy TEXT NOT NULL,"
+	"  skills TEXT NOT NULL CHECK (json_valid(skills)),"
+	"  overflow TEXT CHECK (overflow IS NULL OR json_valid(overflow)),"
+	"  priority INTEGER NOT NULL,"
+	"  wrapup_s INTEGER NOT NULL,"
+	"  ring_timeout_s INTEGER NOT NULL,"
+	"  max_wait_s INTEGER NOT NULL,"
+	"  max_len INTEGER NOT NULL,"
+	"  sl_seconds INTEGER NOT NULL,"
+	"  sl_percent INTEGER NOT NULL,"
+	"  PRIMARY KEY (tenant_id, id));"
+	"CREATE TABLE ivr ("
+	"  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+	"  id TEXT NOT NULL,"
+	"  definition TEXT NOT NULL CHECK (json_valid(definition)),"
+	"  PRIMARY KEY (tenant_id, id));"},
+    {2, "CREATE TABLE bindings ("
+	"  tenant_id TEXT NOT NULL,"
+	"  aor TEXT NOT NULL,"
+	"  contact TEXT NOT NULL,"
+	"  expires_at INTEGER NOT NULL,"
+	"  call_id TEXT NOT NULL,"
+	"  cseq INTEGER NOT NULL,"
+	"  path TEXT NOT NULL,"
+	"  received TEXT NOT NULL,"
+	"  instance TEXT NOT NULL,"
+	"  PRIMARY KEY (tenant_id, aor, contact),"
+	"  FOREIGN KEY (tenant_id, aor) REFERENCES users(tenant_id, id) ON DELETE CASCADE);"
+	"CREATE INDEX bindings_expires ON bindings(expires_at);"},
+};
+
+#define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
+
+enum stmt_id {
+	S_BEGIN,
+	S_COMMIT,
+	S_ROLLBACK,
+	S_TENANT_PUT,
+	S_TENANT_GET_ID,
+	S_TENANT_GET_DOMAIN,
+	S_TENANT_RELEASE,
+	S_NUMBER_PUT,
+	S_NUMBER_GET,
+	S_USER_PUT,
+	S_CRED_PUT,
+	S_CRED_DEL,
+	S_HA1_GET,
+	S_QUEUE_PUT,
+	S_IVR_PUT,
+	S_IVR_GET,
+	S_PRUNE_USER,
+	S_PRUNE_QUEUE,
+	S_PRUNE_IVR,
+	S_PRUNE_NUMBER,
+	S_BIND_PUT,
+	S_BIND_DEL,
+	S_BIND_EXPIRE,
+	S_BIND_LIST,
+	S_SAVEPOINT,
+	S_RELEASE,
+	S_ROLLBACK_TO,
+	S_N,
+};
+
+/* "... WHERE x IS NOT excluded.x ...": an equal row is not rewritten, so
+ * sqlite3_changes() tells whether anything changed (idempotent apply). */
+static const char *const sql[S_N] = {
+    [S_BEGIN] = "BEGIN IMMEDIATE",
+    [S_COMMIT] = "COMMIT",
+    [S_ROLLBACK] = "ROLLBACK",
+    [S_TENANT_PUT] = "INSERT INTO tenants (id, name, domain, seats, district, park)"
+		     " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO UPDATE SET"
+		     " name = excluded.name, domain = excluded.domain, seats = excluded.seats,"
+		     " district = excluded.district, park = excluded.park"
+		     " WHERE name IS NOT excluded.name OR domain IS NOT excluded.domain"
+		     " OR seats IS NOT excluded.seats OR district IS NOT excluded.district"
+		     " OR park IS NOT excluded.park",
+    [S_TENANT_GET_ID] = "SELECT id, name, domain, seats, district, park FROM tenants WHERE id = ?1",
+    [S_TENANT_GET_DOMAIN] =
+	"SELECT id, name, domain, seats, district, park FROM tenants WHERE domain = ?1",
+    /* '#' is in no DNS name, and ids are unique, so the placeholder is too. */
+    [S_TENANT_RELEASE] = "UPDATE tenants SET domain = '#' || id WHERE id = ?1 AND domain <> ?2",
+    [S_NUMBER_PUT] = "INSERT INTO numbers (number, tenant_id, route) VALUES (?1, ?2, ?3)"
+		     " ON CONFLICT (number) DO UPDATE SET"
+		     " tenant_id = excluded.tenant_id, route = excluded.route"
+		     " WHERE tenant_id IS NOT excluded.tenant_id OR route IS NOT excluded.route",
+    [S_NUMBER_GET] = "SELECT number, tenant_id, route FROM numbers WHERE number = ?1",
+    [S_USER_PUT] = "INSERT INTO users (tenant_id, id, name, roles, skills)"
+		   " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (tenant_id, id) DO UPDATE SET"
+		   " name = excluded.name, roles = excluded.roles, skills = excluded.skills"
+		   " WHERE name IS NOT excluded.name OR roles IS NOT excluded.roles"
+		   " OR skills IS NOT excluded.skills",
+    [S_CRED_PUT] = "INSERT INTO credentials (tenant_id, user_id, alg, realm, ha1)"
+		   " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (tenant_id, user_id, alg)"
+		   " DO UPDATE SET realm = excluded.realm, ha1 = excluded.ha1"
+		   " WHERE realm IS NOT excluded.realm OR ha1 IS NOT excluded.ha1",
+    [S_CRED_DEL] = "DELETE FROM credentials WHERE tenant_id = ?1 AND user_id = ?2",
+    [S_HA1_GET] = "SELECT c.ha1 FROM credentials c JOIN tenants t ON t.id = c.tenant_id"
+		  " WHERE t.domain = ?1 AND c.user_id = ?2 AND c.alg = ?3"
+		  " AND c.realm = t.domain",
+    [S_QUEUE_PUT] =
+	"INSERT INTO queues (tenant_id, id, strategy, skills, overflow, priority, wrapup_s,"
+	" ring_timeout_s, max_wait_s, max_len, sl_seconds, sl_percent)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+	" ON CONFLICT (tenant_id, id) DO UPDATE SET strategy = excluded.strategy,"
+	" skills = excluded.skills, overflow = excluded.overflow, priority = excluded.priority,"
+	" wrapup_s = excluded.wrapup_s, ring_timeout_s = excluded.ring_timeout_s,"
+	" max_wait_s = excluded.max_wait_s, max_len = excluded.max_len,"
+	" sl_seconds = excluded.sl_seconds, sl_percent = excluded.sl_percent"
+	" WHERE strategy IS NOT excluded.strategy OR skills IS NOT excluded.skills"
+	" OR overflow IS NOT excluded.overflow OR priority IS NOT excluded.priority"
+	" OR wrapup_s IS NOT excluded.wrapup_s OR ring_timeout_s IS NOT excluded.ring_timeout_s"
+	" OR max_wait_s IS NOT excluded.max_wait_s OR max_len IS NOT excluded.max_len"
+	" OR sl_seconds IS NOT excluded.sl_seconds OR sl_percent IS NOT excluded.sl_percent",
+    [S_IVR_PUT] = "INSERT INTO ivr (tenant_id, id, definition) VALUES (?1, ?2, ?3)"
+		  " ON CONFLICT (tenant_id, id) DO UPDATE SET definition = excluded.definition"
+		  " WHERE definition IS NOT excluded.definition",
+    [S_IVR_GET] = "SELECT definition FROM ivr WHERE tenant_id = ?1 AND id = ?2",
+    /* ?2 is a JSON array of the ids to keep. */
+    [S_PRUNE_USER] = "DELETE FROM users WHERE tenant_id = ?1"
+		     " AND id NOT IN (SELECT value FROM json_each(?2))",
+    [S_PRUNE_QUEUE] = "DELETE FROM queues WHERE tenant_id = ?1"
+		      " AND id NOT IN (SELECT value FROM json_each(?2))",
+    [S_PRUNE_IVR] = "DELETE FROM ivr WHERE tenant_id = ?1"
+		    " AND id NOT IN (SELECT value FROM json_each(?2))",
+    [S_PRUNE_NUMBER] = "DELETE FROM numbers WHERE tenant_id = ?1"
+		       " AND number NOT IN (SELECT value FROM json_each(?2))",
+    [S_BIND_PUT] = "INSERT INTO bindings (tenant_id, aor, contact, expires_at, call_id, cseq,"
+		   " path, received, instance) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+		   " ON CONFLICT (tenant_id, aor, contact) DO UPDATE SET"
+		   " expires_at = excluded.expires_at, call_id = excluded.call_id,"
+		   " cseq = excluded.cseq, path = excluded.path, received = excluded.received,"
+		   " instance = excluded.instance",
+    [S_BIND_DEL] = "DELETE FROM bindings WHERE tenant_id = ?1 AND aor = ?2 AND contact = ?3",
+    [S_BIND_EXPIRE] = "DELETE FROM bindings WHERE expires_at <= ?1",
+    [S_BIND_LIST] = "SELECT tenant_id, aor, contact, expires_at, call_id, cseq, path,"
+		    " received, instance FROM bindings ORDER BY tenant_id, aor, contact",
+    [S_SAVEPOINT] = "SAVEPOINT store_put",
+    [S_RELEASE] = "RELEASE store_put",
+    [S_ROLLBACK_TO] = "ROLLBACK TO store_put",
+};
+
+struct sq {
+	struct store st; /* first: the ops cast back */
+	sqlite3 *db;
+	sqlite3_stmt *stmt[S_N]; /* prepared on first use */
+};
+
+static struct sq *sq_of(struct store *st)
+{
+	return (struct sq *)st;
+}
+
+/* SQLite result -> -errno. Expected outcomes (a unique value taken, a missing
+ * parent row) are not logged: the caller turns them into its own message. */
+static int sq_err(struct sq *s, int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return 0;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	case SQLITE_FULL:
+		return -ENOSPC;
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		return -EACCES;
+	case SQLITE_CANTOPEN:
+		return -ENOENT;
+	case SQLITE_CONSTRAINT:
+		if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+			return -EEXIST;
+		if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+			return -ENOENT;
+		return -EINVAL;
+	case SQLITE_TOOBIG:
+		return -EMSGSIZE;
+	default:
+		log_warn("sqlite error %d: %s", rc, s->db ? sqlite3_errmsg(s->db) : "?");
+		return -EIO;
+	}
+}
+
+static int stmt_get(struct sq *s, enum stmt_id id, sqlite3_stmt **qp)
+{
+	if (!s->stmt[id]) {
+		int rc = sqlite3_prepare_v3(s->db, sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+					    &s->stmt[id], NULL);
+
+		if (rc != SQLITE_OK)
+			return sq_err(s, rc);
+	}
+	*qp = s->stmt[id];
+	return 0;
+}
+
+/* NOTE: bound texts are SQLITE_STATIC: they must outlive the step, and
+ * every statement is reset (dropping them) before its function returns. */
+static void stmt_done(sqlite3_stmt *q)
+{
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+}
+
+static int bind_text(sqlite3_stmt *q, int i, const char *v)
+{
+	return v ? sqlite3_bind_text(q, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(q, i);
+}
+
+/* Run a statement to completion; >= 0 rows changed, or -errno. */
+static int step_changes(struct sq *s, sqlite3_stmt *q, int rc)
+{
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(q);
+		if (rc == SQLITE_DONE)
+			rc = SQLITE_OK;
+	}
+	stmt_done(q);
+	return rc == SQLITE_OK ? sqlite3_changes(s->db) : sq_err(s, rc);
+}
+
+static int exec_simple(struct sq *s, enum stmt_id id)
+{
+	sqlite3_stmt *q;
+	int n = stmt_get(s, id, &q);
+
+	if (!n)
+		n = step_changes(s, q, SQLITE_OK);
+	return n < 0 ? n : 0;
+}
+
+static void copy_col(char *dst, size_t size, sqlite3_stmt *q, int col)
+{
+	const unsigned char *v = sqlite3_column_text(q, col);
+
+	snprintf(dst, size, "%s", v ? (const char *)v : "");
+}
+
+static void sq_close(struct store *st)
+{
+	struct sq *s = sq_of(st);
+
+	for (int i = 0; i < S_N; i++)
+		sqlite3_finalize(s->stmt[i]);
+	/* sqlite3_close_v2 rolls back an open transaction. */
+	sqlite3_close_v2(s->db);
+	mem_free(s);
+}
+
+static int sq_schema_version(struct store *st)
+{
+	struct sq *s = sq_of(st);
+	sqlite3_stmt *q = NULL;
+	int rc, v = -EIO;
+
+	rc = sqlite3_prepare_v2(s->db, "SELECT coalesce(max(version), 0) FROM schema_version", -1,
+				&q, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		v = sqlite3_column_int(q, 0);
+	else
+		v = sq_err(s, rc);
+	sqlite3_finalize(q);
+	return v;
+}
+
+static int sq_begin(struct store *st)
+{
+	struct sq *s = sq_of(st);
+
+	if (!sqlite3_get_autocommit(s->db))
+		return -EALREADY;
+	return exec_simple(s, S_BEGIN);
+}
+
+static int sq_commit(struct store *st)
+{
+	struct sq *s = sq_of(st);
+
+	if (sqlite3_get_autocommit(s->db))
+		return -EINVAL;
+	return exec_simple(s, S_COMMIT);
+}
+
+static int sq_rollback(struct store *st)
+{
+	struct sq *s = sq_of(st);
+
+	if (sqlite3_get_autocommit(s->db))
+		return 0;
+	return exec_simple(s, S_ROLLBACK);
+}
+
+static int sq_tenant_put(struct store *st, const struct store_tenant *t)
+{
+	struct sq *s = sq_of(st);
+	sqlite3_stmt *q;
+	int err = stmt_get(s, S_TENANT_PUT, &q);
+
+	if (err)
+		return err;
+	bind_text(q, 1, t->id);
+	bind_text(q, 2, t->name);
+	bind_text(q, 3, t->domain);
+	sqlite3_bind_int64(q, 4, t->seats);
+	bind_text(q, 5, t->district);
+	return step_changes(s, q, bind_text(q, 6, t->park));
+}
+
+static int sq_tenant_get(struct store *st, const char *id, const char *domain,
+			 struct store_tenant *out)
+{
+	struct sq *s = sq_of(st);
+	sqlite3_stmt *q;
+	int rc, err = stmt_get(s, id ? S_TENANT_GET_ID : S_TENANT_GET_DOMAIN, &q);
+
+	if (err)
+		return err;
+	bind_text(q, 1, id ? id : domain);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		copy_col(out->id, sizeof(out->id), q, 0);
+		copy_col(out->name, sizeof(out->name), q, 1);
+		copy_col(out->domain, sizeof(out->domain), q, 2);
+		out->seats = (uint32_t)sqlite3_column_int64(q, 3);
+		copy_col(out->district, sizeof(out->district), q, 4);
+		copy_col(out->park, sizeof(out->park), q, 5);
+	}
+	err = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : sq_err(s, rc);
+	stmt_done(q);
+	return err;
+}
+
+static int sq_tenant_release_domain(struct store *st, const char *id, const char *domain)
+{
+	struct sq *s = sq_of(st);
+	sqlite3_stmt *q;
+	int err = stmt_get(s, S_TENANT_RELEASE, &q);
+
+	if (err)
+		return err;
+	bind_text(q, 1, id);
+	err = step_changes(s, q, bind_text(q, 2, domain));
+	return err < 0 ? err : 0;
+}
+
+static int sq_number_put(struct store *st, const struct store_number *n)
+{
+	struct sq *s = sq_of(st);
+	sqlite3_stmt *q;
+	int err = stmt_get(s, S_NUMBER_PUT, &q);
+
+	if (err)
+		return err;
+	bind_text(q, 1, n->number);
+	bind_text(q, 2, n->tenant_id);
+	return step_changes(s, q, bind_text(q, 3, n->route));
+}
+
+static int sq_number_get(struct store *st, const char *number, struct store_number *out)
+{
+	struct sq *s = sq_of(st);
+	sqlite3_stmt *q;
+	int rc, err = stmt_get(s, S_NUMBER_GET, &q);
+
+	if (err)
+		return err;
+	bind_text(q, 1, number);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		copy_col(out->number, sizeof(out->number), q, 0);
+		copy_col(out->tenant_id, sizeof(out->tenant_id), q, 1);
+		copy_col(out->route, sizeof(out->route), q, 2);
+	}
+	err = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : sq_err(s, rc);
+	stmt_done(q);
+	return err;
+}
+
+static int cred_put(struct sq *s, const struct store_user *u, const char *alg, const char *ha1)
+{
+	sqlite3_stmt *q;
+	int err = stmt_get(s, S_CRED_PUT, &q);
+
+	if (err)
+		return err;
+	bind_text(q, 1, u->tenant_id);
+	bind_text(q, 2, u->id);
+	bind_text(q, 3, alg);
+	bind_text(q, 4, u->realm);
+	return step_changes(s, q, bind_text(q, 5, ha1));
+}
+
+/* The user row and its credentials change together or not at all, inside
+ * the caller's transaction or without one: hence the savepoint. */
+static int sq_user_put(struct store *st, const struct store_user *u)
+{
+	struct sq *s = sq_of(st);
+	sqlite3_stmt *q;
+	int n, changed = 0, err = exec_simple(s, S_SAVEPOINT);
+
+	if (err)
+		return err;
+	err = stmt_get(s, S_USER_PUT, &q);
+	if (err)
+		goto out;
+	bind_text(q, 1, u->tenant_id);
+	bind_text(q, 2, u->id);
+	bind_text(q, 3, u->name);
+	bind_text(q, 4, u->roles);
+	n = step_changes(s, q, bind_text(q, 5, u->skills));
+	if (n < 0) {
+		err = n;
+		goto out;
+	}
+	changed += n;
+	if (u->ha1_md5) {
+		n = cred_put(s, u, "MD5", u->ha1_md5);
+		if (n >= 0) {
+			changed += n;
+			n = cred_put(s, u, "SHA-256", u->ha1_sha256);
+		}
+	} else {
+		err = stmt_get(s, S_CRED_DEL, &q);
+		if (err)
+			goto out;
+		bind_text(q, 1, u->tenant_id);
+		n = step_changes(s, q, bind_text(q, 2, u->id));
+	}
+	if (n < 0) {
+		err = n;
+		goto out;
+	}
+	changed += n;
+out:
+	if (err) {
+		exec_simple(s, S_ROLLBACK_TO);
+		exec_simple(s, S_RELEASE);
+		return err;
+	}
+	err = exec_simple(s, S_RELEASE);
+	return err ? err : changed > 0;
+}
+
+static int sq_user_get_ha1(struct store *st, const char *domain, const char *user, const char *alg,
+			   char out[STORE_HA1_SIZE])
+{
+	struct sq *s = sq_of(st);
+	sqlite3_stmt *q;
+	int rc, err = stmt_get(s, S_HA1_GET, &q);
+
+	if (err)
+		return err;
+	bind_text(q, 1, domain);
+	bind_text(q, 2, user);
+	bind_text(q, 3, alg);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		copy_col(out, STORE_HA1_SIZE, q, 0);
+	err = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : sq_err(s, rc);
+	stmt_done(q);
+	return err;
+}
+
+static int sq_queue_put(struct store *st, const struct store_queue *qu)
+{
+	struct sq *s = sq_of(st);
+	sqlite3_stmt *q;
+	int err = stmt_get(s, S_QUEUE_PUT, &q);
+
+	if (err)
+		return err;
+	bind_text(q, 1, qu->tenant_id);
+	bind_text(q, 2, qu->id);
+	bind_text(q, 3, qu->strategy);
+	bind_text(q, 4, qu->skills);
+	bind_text(q, 5, qu->overflow);
+	sqlite3_bind_int64(q, 6, qu->priority);
+	sqlite3_bind_int64(q, 7, qu->wrapup_s);
+	sqlite3_bind_int64(q, 8, qu->ring_timeout_s);
+	sqlite3_bind_int64(q, 9, qu->max_wait_s);
+	sqlite3_bind_int64(q, 10, qu->max_len);
+	sqlite3_bind_int64(q, 11, qu->sl_seconds);
+	return step_changes(s, q, sqlite3_bind_int64(q, 12, qu->sl_percent));
+}
+
+static int sq_ivr_put(struct store *st, const char *tenant_id, const char *id, const char *json)
+{
+	struct sq *s = sq_of(st);
+	sqlite3_stmt *q;
+	int err = stmt_get(s, S_IVR_PUT, &q);
+
+	if (err)
+		return err;
+	bind_text(q, 1, tenant_id);
+	bind_text(q, 2, id);
+	return step_changes(s, q, bind_text(q, 3, json));
+}
+
+static int sq_ivr_get(struct store *st, const char *tenant_id, const char *id, char **jsonp)
+{
+	struct sq *s = sq_of(st);
+	sqlite3_stmt *q;
+	int rc, err = stmt_get(s, S_IVR_GET, &q);
+
+	if (err)
+		return err;
+	bind_text(q, 1, tenant_id);
+	bind_text(q, 2, id);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *v = sqlite3_column_text(q, 0);
+		size_t len = (size_t)sqlite3_column_bytes(q, 0);
+		char *copy = v ? mem_alloc(len + 1) : NULL;
+
+		if (copy) {
+			memcpy(copy, v, len);
+			copy[len] = '\0';
+			*jsonp = copy;
+		}
+		err = copy ? 0 : -ENOMEM;
+	} else {
+		err = rc == SQLITE_DONE ? -ENOENT : sq_err(s, rc);
+	}
+	stmt_done(q);
+	return err;
+}
+
+/* A JSON array of strings: the keep-list of a prune, bound as one value. */
+static int json_array_of(struct mbuf *mb, const char *const *v, size_t n)
+{
+	int err = mbuf_write_u8(mb, '[');
+
+	for (size_t i = 0; i < n && !err; i++) {
+		err = mbuf_write_cstr(mb, i ? ",\"" : "\"");
+		for (const unsigned char *p = (const unsigned char *)v[i]; *p && !err; p++) {
+			if (*p == '"' || *p == '\\')
+				err = mbuf_printf(mb, "\\%c", *p);
+			else if (*p < 0x20)
+				err = mbuf_printf(mb, "\\u%04x", *p);
+			else
+				err = mbuf_write_u8(mb, *p);
+		}
+		err = err ? err : mbuf_write_u8(mb, '"');
+	}
+	err = err ? err : mbuf_write_u8(mb, ']');
+	return err ? err : mbuf_write_u8(mb, '\0');
+}
+
+static int sq_prune(struct store *st, enum store_kind kind, const char *tenant_id,
+		    const char *const *keep, size_t n)
+{
+	static const enum stmt_id ids[] = {
+	    [STORE_KIND_USER] = S_PRUNE_USER,
+	    [STORE_KIND_QUEUE] = S_PRUNE_QUEUE,
+	    [STORE_KIND_IVR] = S_PRUNE_IVR,
+	    [STORE_KIND_NUMBER] = S_PRUNE_NUMBER,
+	};
+	struct sq *s = sq_of(st);
+	struct mbuf mb;
+	sqlite3_stmt *q;
+	int err;
+
+	mbuf_init(&mb, 0);
+	err = json_array_of(&mb, keep, n);
+	if (err)
+		goto out;
+	err = stmt_get(s, ids[kind], &q);
+	if (err)
+		goto out;
+	bind_text(q, 1, tenant_id);
+	err = step_changes(s, q, bind_text(q, 2, (const char *)mb.buf));
+out:
+	mbuf_reset(&mb);
+	return err;
+}
+
+static int sq_binding_put(struct store *st, const struct store_binding *b)
+{
+	struct sq *s = sq_of(st);
+	sqlite3_stmt *q;
+	int err = stmt_get(s, S_BIND_PUT, &q);
+
+	if (err)
+		return err;
+	bind_text(q, 1, b->tenant_id);
+	bind_text(q, 2, b->aor);
+	bind_text(q, 3, b->contact);
+	sqlite3_bind_int64(q, 4, b->expires_at);
+	bind_text(q, 5, b->call_id);
+	sqlite3_bind_int64(q, 6, b->cseq);
+	bind_text(q, 7, b->path);
+	bind_text(q, 8, b->received);
+	err = step_changes(s, q, bind_text(q, 9, b->instance));
+	return err < 0 ? err : 0;
+}
+
+static int sq_binding_del(struct store *st, const char *tenant_id, const char *aor,
+			  const char *contact)
+{
+	struct sq *s = sq_of(st);
+	sqlite3_stmt *q;
+	int err = stmt_get(s, S_BIND_DEL, &q);
+
+	if (err)
+		return err;
+	bind_text(q, 1, tenant_id);
+	bind_text(q, 2, aor);
+	err = step_changes(s, q, bind_text(q, 3, contact));
+	return err < 0 ? err : err == 0 ? -ENOENT : 0;
+}
+
+static int sq_binding_expire(struct store *st, int64_t now)
+{
+	struct sq *s = sq_of(st);
+	sqlite3_stmt *q;
+	int err = stmt_get(s, S_BIND_EXPIRE, &q);
+
+	if (err)
+		return err;
+	return step_changes(s, q, sqlite3_bind_int64(q, 1, now));
+}
+
+static const char *col_str(sqlite3_stmt *q, int col)
+{
+	return (const char *)sqlite3_column_text(q, col);
+}
+
+static int sq_binding_list(struct store *st, store_binding_h *h, void *arg)
+{
+	struct sq *s = sq_of(st);
+	sqlite3_stmt *q;
+	int rc, err = stmt_get(s, S_BIND_LIST, &q);
+
+	if (err)
+		return err;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct store_binding b = {
+		    .tenant_id = col_str(q, 0),
+		    .aor = col_str(q, 1),
+		    .contact = col_str(q, 2),
+		    .expires_at = sqlite3_column_int64(q, 3),
+		    .call_id = col_str(q, 4),
+		    .cseq = (uint32_t)sqlite3_column_int64(q, 5),
+		    .path = col_str(q, 6),
+		    .received = col_str(q, 7),
+		    .instance = col_str(q, 8),
+		};
+
+		/* Every column is NOT NULL: a NULL text is SQLite out of memory. */
+		if (!b.tenant_id || !b.aor || !b.contact || !b.call_id || !b.path || !b.received ||
+		    !b.instance) {
+			err = -ENOMEM;
+			break;
+		}
+		err = h(&b, arg);
+		if (err)
+			break;
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = sq_err(s, rc);
+	stmt_done(q);
+	return err;
+}
+
+static const struct store_ops sqlite_ops = {
+    .name = "sqlite",
+    .close = sq_close,
+    .schema_version = sq_schema_version,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .tenant_put = sq_tenant_put,
+    .tenant_get = sq_tenant_get,
+    .tenant_release_domain = sq_tenant_release_domain,
+    .number_put = sq_number_put,
+    .number_get = sq_number_get,
+    .user_put = sq_user_put,
+    .user_get_ha1 = sq_user_get_ha1,
+    .queue_put = sq_queue_put,
+    .ivr_put = sq_ivr_put,
+    .ivr_get = sq_ivr_get,
+    .prune = sq_prune,
+    .binding_put = sq_binding_put,
+    .binding_del = sq_binding_del,
+    .binding_expire = sq_binding_expire,
+    .binding_list = sq_binding_list,
+};
+
+int store_schema_latest(void)
+{
+	return migrations[NMIGRATIONS - 1].version;
+}
+
+/* Each pending migration in its own IMMEDIATE transaction, re-reading the
+ * version inside it: two processes opening a new file at once both end up
+ * with one schema, applied once. */
+static int migrate(struct sq *s, char *errbuf, size_t errlen)
+{
+	int rc, v, first = -1, err = 0;
+
+	rc = sqlite3_exec(s->db,
+			  "CREATE TABLE IF NOT EXISTS schema_version ("
+			  " version INTEGER PRIMARY KEY,"
+			  " applied_at TEXT NOT NULL DEFAULT (datetime('now')))",
+			  NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(errbuf, errlen, "cannot read the database: %s", sqlite3_errmsg(s->db));
+		return rc == SQLITE_NOTADB ? -EPROTO : sq_err(s, rc);
+	}
+	for (size_t i = 0; i < NMIGRATIONS; i++) {
+		char ins[96];
+
+		rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+		if (rc != SQLITE_OK)
+			goto fail;
+		v = sq_schema_version(&s->st);
+		if (v < 0) {
+			err = v;
+			goto fail;
+		}
+		if (first < 0)
+			first = v;
+		if (v > store_schema_latest()) {
+			snprintf(errbuf, errlen,
+				 "database schema version %d is newer than this binary's (%d)", v,
+				 store_schema_latest());
+			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+			return -EPROTO;
+		}
+		if (v < migrations[i].version) {
+			snprintf(ins, sizeof(ins),
+				 "INSERT INTO schema_version (version) VALUES (%d)",
+				 migrations[i].version);
+			rc = sqlite3_exec(s->db, migrations[i].sql, NULL, NULL, NULL);
+			if (rc == SQLITE_OK)
+				rc = sqlite3_exec(s->db, ins, NULL, NULL, NULL);
+			if (rc != SQLITE_OK)
+				goto fail;
+			/* Upgrading existing data is worth an operator's notice;
+			 * creating a new file is not. */
+			if (first > 0)
+				log_info("schema migrated from version %d to %d", v,
+					 migrations[i].version);
+			else
+				log_debug("schema created at version %d", migrations[i].version);
+		}
+		rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+		if (rc != SQLITE_OK)
+			goto fail;
+	}
+	return 0;
+fail:
+	snprintf(errbuf, errlen, "schema migration failed: %s", sqlite3_errmsg(s->db));
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return err ? err : sq_err(s, rc);
+}
+
+int store_sqlite_open(struct store **stp, const char *path, char *errbuf, size_t errlen)
+{
+	char dummy[1];
+	struct sq *s;
+	int rc, err;
+
+	if (!errbuf || !errlen) {
+		errbuf = dummy;
+		errlen = sizeof(dummy);
+	}
+	s = mem_zalloc(sizeof(*s));
+	if (!s) {
+		snprintf(errbuf, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	s->st.ops = &sqlite_ops;
+	rc = sqlite3_open_v2(path, &s->db,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
+				 SQLITE_OPEN_EXRESCODE,
+			     NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(errbuf, errlen, "cannot open database %s: %s", path,
+			 s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+		err = rc == SQLITE_CANTOPEN ? -EACCES : sq_err(s, rc);
+		goto out;
+	}
+	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	/* WAL: readers never block the writer. synchronous=FULL: COMMIT returns
+	 * only once the WAL is on disk (NORMAL could lose the last commits on
+	 * power loss, and DESIGN §6 says acknowledged data survives). */
+	rc = sqlite3_exec(s->db,
+			  "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+			  " PRAGMA foreign_keys = ON;",
+			  NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(errbuf, errlen, "cannot use database %s: %s", path, sqlite3_errmsg(s->db));
+		err = (rc & 0xff) == SQLITE_NOTADB ? -EPROTO : sq_err(s, rc);
+		goto out;
+	}
+	err = migrate(s, errbuf, errlen);
+out:
+	if (err)
+		sq_close(&s->st);
+	else
+		*stp = &s->st;
+	return err;
+}
