@@ -48,6 +48,7 @@ run unit-oom "$asan/tests/unit/unit-tests" --oom
 run sip-lint tests/system/test_sip_lint.sh "$asan"
 run provision tests/system/test_provision.sh "$asan"
 run serve tests/system/test_serve.sh "$asan"
+run register tests/system/test_register.sh "$asan"
 run torture tests/system/torture.sh "$asan"
 run fuzz scripts/fuzz.sh "$fuzz" "${FUZZ_SMOKE_SECONDS:-12}"
 

@@ -1,13 +1,15 @@
 /*
  * serve: the platform daemon.
  *
- * One worker loop: the SIP transport (UDP and TCP on --sip) feeds the
- * transaction layer, which absorbs retransmissions and hands each new
- * request here once. OPTIONS (the keep-alive probe of phones, trunks and
- * Kamailio's dispatcher) gets 200 with our capabilities; any other method
- * gets 501 until the registrar and call control are wired in. Malformed
- * requests are answered by the transport (400, 505, 513). SIGINT or SIGTERM
- * stops it cleanly.
+ * Opens the store (--db, default SQLite under --data), applies a
+ * provisioning document when given one (--provision), restores the
+ * registrations, and runs one worker loop: the SIP transport (UDP and TCP
+ * on --sip) feeds the transaction layer, which absorbs retransmissions and
+ * hands each new request here once. REGISTER goes to the multi-tenant
+ * registrar; OPTIONS (the keep-alive probe of phones, trunks and Kamailio's
+ * dispatcher) gets 200 with our capabilities; CANCEL is matched; any other
+ * method gets 501 until call control lands. Malformed requests are answered
+ * by the transport (400, 505, 513). SIGINT or SIGTERM stops it cleanly.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,14 +22,20 @@
 #include <unistd.h>
 
 #define LOG_MODULE "serve"
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/mbuf.h"
 #include "cmd/cmd.h"
+#include "cmd/serve_reg.h"
 #include "loop/loop.h"
 #include "sip/sip_msg.h"
 #include "sip/sip_print.h"
 #include "sip/sip_tport.h"
 #include "sip/sip_tx.h"
+#include "prov/prov.h"
+#include "reg/reg.h"
+#include "store/store.h"
 
 #define SIP_ALLOW     "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER"
 #define SERVER_HEADER "Server: Shenggu/" SHENGGU_VERSION "\r\n"
@@ -36,6 +44,9 @@ struct serve {
 	struct loop *loop;
 	struct sip_tport *sip;
 	struct sip_txl *txl;
+	struct store *store;
+	struct reg *reg;
+	struct mbuf out; /* a response being built */
 };
 
 /* A new request, once per transaction; @st is NULL for an ACK to a 2xx. */
@@ -47,10 +58,22 @@ static void on_request(void *arg, struct sip_tx *st, const struct sip_msg *req,
 	struct sip_tx *inv = NULL;
 	int err;
 
-	(void)src;
 	if (!st)
 		return;
 	switch (req->method) {
+	case SIP_METHOD_REGISTER:
+		s->out.pos = s->out.end = 0;
+		err = reg_request(s->reg, req, src, clock_real_ms(), &s->out);
+		if (err > 0) {
+			err = sip_tx_respond(st, s->out.buf, s->out.end);
+			if (err)
+				log_debug("REGISTER answer not sent err=%d", err);
+			return;
+		}
+		log_warn("REGISTER failed err=%d", err);
+		r.status = 500;
+		r.headers = STR(SERVER_HEADER);
+		break;
 	case SIP_METHOD_CANCEL:
 		/* RFC 3261 §9.2: 481 unless it matches an INVITE transaction.
 		 * Every INVITE is answered at once here, so none is pending;
@@ -106,6 +129,8 @@ static void on_signal(int signum, void *arg)
 	sip_tport_stats(s->sip, &st);
 	log_info("stopping signal=%d rx=%llu tx=%llu bad=%llu", signum, (unsigned long long)st.rx,
 		 (unsigned long long)st.tx, (unsigned long long)st.bad);
+	reg_free(s->reg);
+	s->reg = NULL;
 	sip_txl_free(s->txl);
 	s->txl = NULL;
 	sip_tport_free(s->sip);
@@ -165,16 +190,21 @@ static int ensure_dir(const char *dir)
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: shenggu serve [--sip HOST:PORT] [--data DIR] [--log-level LEVEL]\n"
-		"  --sip HOST:PORT    SIP over UDP (default 127.0.0.1:5060; [::1]:5060 for IPv6)\n"
-		"  --data DIR         data folder (default ./var)\n"
-		"  --log-level LEVEL  debug, info, warn or error (default info)\n");
+	fprintf(
+	    f, "usage: shenggu serve [--sip HOST:PORT] [--data DIR] [--db URL] [--provision FILE]\n"
+	       "                     [--log-level LEVEL]\n"
+	       "  --sip HOST:PORT    SIP over UDP and TCP (default 127.0.0.1:5060; [::1]:5060)\n"
+	       "  --data DIR         data folder (default ./var)\n"
+	       "  --db URL           sqlite:PATH (default sqlite:DIR/shenggu.db)\n"
+	       "  --provision FILE   apply this provisioning document before serving\n"
+	       "  --log-level LEVEL  debug, info, warn or error (default info)\n");
 }
 
 int cmd_serve(int argc, char **argv)
 {
-	const char *sip = "127.0.0.1:5060", *data = "./var";
+	const char *sip = "127.0.0.1:5060", *data = "./var", *db = NULL, *provision = NULL;
+	bool md5_first = false;
+	char url[4200], errbuf[512];
 	struct sip_tport_conf conf;
 	struct serve s = {0};
 	int err, rc = 1;
@@ -195,6 +225,14 @@ int cmd_serve(int argc, char **argv)
 			sip = val;
 		else if (!strcmp(opt, "--data"))
 			data = val;
+		else if (!strcmp(opt, "--db"))
+			db = val;
+		else if (!strcmp(opt, "--provision"))
+			provision = val;
+		else if (!strcmp(opt, "--digest-order") && !strcmp(val, "md5-first"))
+			md5_first = true;
+		else if (!strcmp(opt, "--digest-order") && !strcmp(val, "sha256-first"))
+			md5_first = false;
 		else if (!strcmp(opt, "--log-level") && !log_level_parse(val, &lvl))
 			log_set_level(lvl);
 		else {
@@ -213,9 +251,39 @@ int cmd_serve(int argc, char **argv)
 		log_error("data folder unusable dir=%s err=\"%s\"", data, strerror(-err));
 		return 1;
 	}
+	if (!db) {
+		if (store_url_default(url, sizeof(url), data)) {
+			log_error("data folder path too long dir=%s", data);
+			return 1;
+		}
+		db = url;
+	}
+	mbuf_init(&s.out, 65535);
+	err = store_open(&s.store, db, errbuf, sizeof(errbuf));
+	if (err) {
+		log_error("cannot open the database db=%s err=\"%s\"", db, errbuf);
+		goto out;
+	}
+	if (provision) {
+		struct prov_summary sum;
+		char line[512];
+
+		err = prov_apply_file(s.store, provision, &sum, errbuf, sizeof(errbuf));
+		if (err) {
+			log_error("provisioning refused file=%s: %s", provision, errbuf);
+			goto out;
+		}
+		prov_summary_format(&sum, line, sizeof(line));
+		log_info("provisioned file=%s %s", provision, line);
+	}
 	err = loop_alloc(&s.loop);
 	if (err) {
 		log_error("cannot start the event loop err=\"%s\"", strerror(-err));
+		goto out;
+	}
+	err = serve_reg_alloc(&s.reg, s.store, loop_timers(s.loop), md5_first);
+	if (err) {
+		log_error("cannot start the registrar err=\"%s\"", strerror(-err));
 		goto out;
 	}
 	{
@@ -231,26 +299,31 @@ int cmd_serve(int argc, char **argv)
 	if (err) {
 		log_error("cannot open SIP port addr=%s proto=udp+tcp err=\"%s\"", sip,
 			  strerror(-err));
-		sip_txl_free(s.txl);
-		loop_stop(s.loop);
-		loop_run(s.loop);
 		goto out;
 	}
 	err = loop_signal(s.loop, SIGINT, on_signal, &s);
 	err = err ? err : loop_signal(s.loop, SIGTERM, on_signal, &s);
 	if (err) {
 		log_error("cannot handle signals err=\"%s\"", strerror(-err));
-		sip_txl_free(s.txl);
-		sip_tport_free(s.sip);
-		loop_stop(s.loop);
-		loop_run(s.loop);
 		goto out;
 	}
-	log_info("listening addr=%s proto=udp+tcp data=%s version=%s", sip, data, SHENGGU_VERSION);
+	log_info("listening addr=%s proto=udp+tcp data=%s db=%s version=%s", sip, data, db,
+		 SHENGGU_VERSION);
 	loop_run(s.loop);
 	log_info("stopped");
 	rc = 0;
 out:
+	/* After a failed start-up, close what was opened and let the loop
+	 * finish closing its handles (on_signal did this for a normal stop). */
+	if (s.loop) {
+		reg_free(s.reg);
+		sip_txl_free(s.txl);
+		sip_tport_free(s.sip);
+		loop_stop(s.loop);
+		loop_run(s.loop);
+	}
 	loop_free(s.loop);
+	store_close(s.store);
+	mbuf_reset(&s.out);
 	return rc;
 }

@@ -121,7 +121,7 @@ void reg_free(struct reg *reg)
  * The source's IP as text: the throttling key. An IPv4-mapped IPv6 address
  * (a dual-stack socket) counts as the IPv4 address it is.
  */
-static int src_ip(const struct reg_src *src, char ip[INET6_ADDRSTRLEN], uint16_t *port)
+static int src_ip(const struct sip_peer *src, char ip[INET6_ADDRSTRLEN], uint16_t *port)
 {
 	if (src->addr.ss_family == AF_INET) {
 		const struct sockaddr_in *sin = (const struct sockaddr_in *)&src->addr;
@@ -143,7 +143,7 @@ static int src_ip(const struct reg_src *src, char ip[INET6_ADDRSTRLEN], uint16_t
 	return -EINVAL;
 }
 
-int reg_src_print(const struct reg_src *src, char *buf, size_t size)
+int reg_src_print(const struct sip_peer *src, char *buf, size_t size)
 {
 	char ip[INET6_ADDRSTRLEN];
 	uint16_t port;
@@ -155,11 +155,11 @@ int reg_src_print(const struct reg_src *src, char *buf, size_t size)
 	return n < 0 || (size_t)n >= size ? -ENOSPC : 0;
 }
 
-int reg_src_parse(struct reg_src *src, const struct str *s, enum sip_transport transport)
+int reg_src_parse(struct sip_peer *src, const struct str *s, enum sip_transport transport)
 {
 	char ip[INET6_ADDRSTRLEN];
 	struct str host, ports;
-	struct reg_src r = {.transport = transport};
+	struct sip_peer r = {.transport = transport};
 	uint32_t port;
 	long colon;
 
@@ -251,7 +251,9 @@ static int put_date(struct mbuf *mb, uint64_t now_ms)
 static int put_challenge(struct reg *reg, struct mbuf *mb, const char *realm, uint64_t now_ms,
 			 bool stale)
 {
-	static const enum auth_hash order[] = {AUTH_HASH_SHA256, AUTH_HASH_MD5};
+	static const enum auth_hash sha_first[] = {AUTH_HASH_SHA256, AUTH_HASH_MD5};
+	static const enum auth_hash md5_first[] = {AUTH_HASH_MD5, AUTH_HASH_SHA256};
+	const enum auth_hash *order = reg->conf.md5_first ? md5_first : sha_first;
 	struct str r = str_cstr(realm);
 	char nonce[AUTH_NONCE_SIZE];
 	int err;
@@ -260,7 +262,7 @@ static int put_challenge(struct reg *reg, struct mbuf *mb, const char *realm, ui
 	 * challenged at once never share a nonce-count space. */
 	err = auth_nonce_make(&reg->key, &r, now_ms, reg->conf.nonce_ttl_ms, nonce);
 
-	for (size_t i = 0; !err && i < sizeof(order) / sizeof(order[0]); i++)
+	for (size_t i = 0; !err && i < 2; i++)
 		err = mbuf_printf(mb,
 				  "WWW-Authenticate: Digest realm=\"%s\", nonce=\"%s\", "
 				  "qop=\"auth\", algorithm=%s%s\r\n",
@@ -427,7 +429,7 @@ struct answer {
 	const char *reason; /* NULL: the default phrase */
 };
 
-static int handle(struct reg *reg, const struct sip_msg *msg, const struct reg_src *src,
+static int handle(struct reg *reg, const struct sip_msg *msg, const struct sip_peer *src,
 		  const char *ip, uint64_t now_ms, struct mbuf *hdrs, struct answer *ans)
 {
 	const struct sip_addr *to = msg->to;
@@ -518,7 +520,7 @@ static int handle(struct reg *reg, const struct sip_msg *msg, const struct reg_s
 	return err;
 }
 
-int reg_request(struct reg *reg, const struct sip_msg *msg, const struct reg_src *src,
+int reg_request(struct reg *reg, const struct sip_msg *msg, const struct sip_peer *src,
 		uint64_t now_ms, struct mbuf *out)
 {
 	char ip[INET6_ADDRSTRLEN], tag[17];

@@ -44,6 +44,7 @@
 #include "base/str.h"
 #include "base/timer.h"
 #include "sip/sip_msg.h"
+#include "sip/sip_peer.h"
 
 struct reg;
 
@@ -62,22 +63,23 @@ struct reg_conf {
 	uint32_t max_tracked;	  /* sources and source+AOR pairs counted or blocked: 10000 */
 	/* Nonce key shared by a cluster; NULL: a random key per instance. Copied. */
 	const struct auth_key *nonce_key;
+	/*
+	 * Challenge with MD5 before SHA-256. RFC 8760 §2.4 lists the preferred
+	 * algorithm first (SHA-256, the default), but some clients read only
+	 * the first WWW-Authenticate and know only MD5 (SIPp 3.6, older phones).
+	 */
+	bool md5_first;
 };
 
 /* The defaults above. */
 void reg_conf_default(struct reg_conf *conf);
 
 /* Where a REGISTER came from: where calls to its contacts will be sent. */
-struct reg_src {
-	enum sip_transport transport; /* SIP_TRANSPORT_UDP, _TCP... */
-	struct sockaddr_storage addr; /* AF_INET or AF_INET6, with the port */
-	uint64_t conn;		      /* the connection (TCP), 0 for UDP */
-};
 
 /* "192.0.2.1:5060" or "[2001:db8::1]:5060" into @buf. 0 or -EINVAL/-ENOSPC. */
-int reg_src_print(const struct reg_src *src, char *buf, size_t size);
-/* The reverse, for stored bindings; conn is 0. 0 or -EINVAL. */
-int reg_src_parse(struct reg_src *src, const struct str *s, enum sip_transport transport);
+int reg_src_print(const struct sip_peer *src, char *buf, size_t size);
+/* The reverse, for stored bindings; conn_id is 0. 0 or -EINVAL. */
+int reg_src_parse(struct sip_peer *src, const struct str *s, enum sip_transport transport);
 
 /*
  * One binding of an AOR to a contact. Given to callbacks, its views point
@@ -96,7 +98,7 @@ struct reg_binding {
 	uint16_t q;	     /* ;q in thousandths, when has_q */
 	struct str path;     /* RFC 3327 Path values, ", "-separated; empty when none */
 	struct str instance; /* RFC 5626 +sip.instance value; empty when none */
-	struct reg_src src;  /* received from (RFC 3261 §10.3 leaves routing to us) */
+	struct sip_peer src; /* received from (RFC 3261 §10.3 leaves routing to us) */
 };
 
 /* A SIP domain's tenant, as the ops table describes it. */
@@ -208,7 +210,7 @@ void reg_free(struct reg *reg);
  * NOTE: when memory runs out after the bindings were committed, the
  * bindings stay and -ENOMEM is returned; the UA retries and refreshes them.
  */
-int reg_request(struct reg *reg, const struct sip_msg *msg, const struct reg_src *src,
+int reg_request(struct reg *reg, const struct sip_msg *msg, const struct sip_peer *src,
 		uint64_t now_ms, struct mbuf *out);
 
 /* Called once per binding; a non-zero return stops the walk and is returned. */

@@ -69,7 +69,7 @@ enum reg_loc_result {
  * live binding to @hdrs. Returns a result >= 0 or -ENOMEM.
  */
 int reg_loc_update(struct reg *reg, const struct reg_tenant *t, const struct str *user,
-		   const struct sip_msg *msg, const struct reg_src *src, uint64_t now_ms,
+		   const struct sip_msg *msg, const struct sip_peer *src, uint64_t now_ms,
 		   struct mbuf *hdrs);
 /* Free every AOR and binding without callbacks. */
 void reg_loc_clear(struct reg *reg);

@@ -329,7 +329,7 @@ static uint32_t contact_expires(const struct reg *reg, const struct sip_addr *a,
 }
 
 int reg_loc_update(struct reg *reg, const struct reg_tenant *t, const struct str *user,
-		   const struct sip_msg *msg, const struct reg_src *src, uint64_t now_ms,
+		   const struct sip_msg *msg, const struct sip_peer *src, uint64_t now_ms,
 		   struct mbuf *hdrs)
 {
 	struct str realm = str_cstr(t->realm), key;

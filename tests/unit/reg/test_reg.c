@@ -46,7 +46,7 @@ struct saved {
 	uint64_t expires_ms;
 	bool has_q;
 	uint16_t q;
-	struct reg_src src;
+	struct sip_peer src;
 };
 
 struct env {
@@ -184,9 +184,9 @@ static void advance(struct env *e, uint64_t ms)
 	timer_wheel_advance(e->tw, e->wheel);
 }
 
-static struct reg_src src4(const char *ip, uint16_t port)
+static struct sip_peer src4(const char *ip, uint16_t port)
 {
-	struct reg_src s;
+	struct sip_peer s;
 	struct sockaddr_in *sin = (struct sockaddr_in *)&s.addr;
 
 	memset(&s, 0, sizeof(s));
@@ -217,7 +217,7 @@ struct ph {
 };
 
 /* Send @p from @src; the response lands in e->resp and e->status. */
-static int send_req(struct env *e, const struct reg_src *src, const struct ph *p)
+static int send_req(struct env *e, const struct sip_peer *src, const struct ph *p)
 {
 	const char *to_dom = p->to_domain ? p->to_domain : p->domain;
 	const char *call_id = p->call_id ? p->call_id : "call-1@phone";
@@ -307,7 +307,7 @@ static int nonce_of(const struct env *e, enum auth_hash h, char out[AUTH_NONCE_S
 }
 
 /* Unauthenticated first (expect 401), then answer the challenge with CSeq + 1. */
-static int register_auth(struct env *e, const struct reg_src *src, const struct ph *p0)
+static int register_auth(struct env *e, const struct sip_peer *src, const struct ph *p0)
 {
 	char nonce[AUTH_NONCE_SIZE];
 	struct ph p = *p0;
@@ -374,7 +374,7 @@ static const struct ph acme1001 = {
 TEST(test_reg_challenge)
 {
 	struct env e;
-	struct reg_src s = src4("192.0.2.10", 5060);
+	struct sip_peer s = src4("192.0.2.10", 5060);
 	const struct sip_hdr *h;
 	int err = env_init(&e, NULL);
 
@@ -406,7 +406,7 @@ out:
 TEST(test_reg_register_sha256)
 {
 	struct env e;
-	struct reg_src s = src4("192.0.2.10", 5060);
+	struct sip_peer s = src4("192.0.2.10", 5060);
 	char buf[64];
 	int err = env_init(&e, NULL);
 
@@ -442,7 +442,7 @@ out:
 TEST(test_reg_nonces_unique)
 {
 	struct env e;
-	struct reg_src s1 = src4("192.0.2.10", 5060), s2 = src4("192.0.2.11", 5060);
+	struct sip_peer s1 = src4("192.0.2.10", 5060), s2 = src4("192.0.2.11", 5060);
 	struct ph p1 = acme1001, p2 = acme1001;
 	char n1[AUTH_NONCE_SIZE], n2[AUTH_NONCE_SIZE];
 	int err = env_init(&e, NULL);
@@ -473,7 +473,7 @@ out:
 TEST(test_reg_register_md5)
 {
 	struct env e;
-	struct reg_src s = src4("192.0.2.10", 5060);
+	struct sip_peer s = src4("192.0.2.10", 5060);
 	struct ph p = acme1001;
 	int err = env_init(&e, NULL);
 
@@ -490,7 +490,7 @@ out:
 TEST(test_reg_multiple_contacts)
 {
 	struct env e;
-	struct reg_src s = src4("192.0.2.10", 5060);
+	struct sip_peer s = src4("192.0.2.10", 5060);
 	struct ph p = acme1001;
 	int err = env_init(&e, NULL);
 
@@ -523,7 +523,7 @@ out:
 TEST(test_reg_refresh)
 {
 	struct env e;
-	struct reg_src s = src4("192.0.2.10", 5060);
+	struct sip_peer s = src4("192.0.2.10", 5060);
 	struct ph p = acme1001;
 	int err = env_init(&e, NULL);
 
@@ -557,7 +557,7 @@ out:
 TEST(test_reg_expiry_by_timer)
 {
 	struct env e;
-	struct reg_src s = src4("192.0.2.10", 5060);
+	struct sip_peer s = src4("192.0.2.10", 5060);
 	struct ph p = acme1001;
 	int err = env_init(&e, NULL);
 
@@ -584,7 +584,7 @@ out:
 TEST(test_reg_unregister_expires0)
 {
 	struct env e;
-	struct reg_src s = src4("192.0.2.10", 5060);
+	struct sip_peer s = src4("192.0.2.10", 5060);
 	struct ph p = acme1001;
 	int err = env_init(&e, NULL);
 
@@ -617,7 +617,7 @@ out:
 TEST(test_reg_unregister_star)
 {
 	struct env e;
-	struct reg_src s = src4("192.0.2.10", 5060);
+	struct sip_peer s = src4("192.0.2.10", 5060);
 	struct ph p = acme1001;
 	int err = env_init(&e, NULL);
 
@@ -655,7 +655,7 @@ out:
 TEST(test_reg_interval_too_brief)
 {
 	struct env e;
-	struct reg_src s = src4("192.0.2.10", 5060);
+	struct sip_peer s = src4("192.0.2.10", 5060);
 	struct ph p = acme1001;
 	int err = env_init(&e, NULL);
 
@@ -687,7 +687,7 @@ out:
 TEST(test_reg_expires_clamped)
 {
 	struct env e;
-	struct reg_src s = src4("192.0.2.10", 5060);
+	struct sip_peer s = src4("192.0.2.10", 5060);
 	struct ph p = acme1001;
 	int err = env_init(&e, NULL);
 
@@ -704,7 +704,7 @@ out:
 TEST(test_reg_unknown_domain)
 {
 	struct env e;
-	struct reg_src s = src4("192.0.2.10", 5060);
+	struct sip_peer s = src4("192.0.2.10", 5060);
 	struct ph p = acme1001;
 	int err = env_init(&e, NULL);
 
@@ -755,7 +755,7 @@ static size_t strip_copied(const char *in, size_t len, char *out)
 TEST(test_reg_unknown_user_same_as_wrong_password)
 {
 	struct env e;
-	struct reg_src s = src4("192.0.2.10", 5060);
+	struct sip_peer s = src4("192.0.2.10", 5060);
 	struct ph p = acme1001;
 	char nonce[AUTH_NONCE_SIZE], a[2048], b[2048], ca[2048], cb[2048];
 	size_t alen, blen, la, lb;
@@ -806,7 +806,7 @@ out:
 TEST(test_reg_cross_tenant_refused)
 {
 	struct env e;
-	struct reg_src s = src4("192.0.2.10", 5060);
+	struct sip_peer s = src4("192.0.2.10", 5060);
 	struct ph p = acme1001;
 	char nonce[AUTH_NONCE_SIZE];
 	int err = env_init(&e, NULL);
@@ -863,7 +863,7 @@ out:
 TEST(test_reg_auth_user_must_be_aor)
 {
 	struct env e;
-	struct reg_src s = src4("192.0.2.10", 5060);
+	struct sip_peer s = src4("192.0.2.10", 5060);
 	struct ph p = acme1001;
 	char nonce[AUTH_NONCE_SIZE];
 	int err = env_init(&e, NULL);
@@ -901,7 +901,7 @@ out:
 TEST(test_reg_nc_replay)
 {
 	struct env e;
-	struct reg_src s = src4("192.0.2.10", 5060);
+	struct sip_peer s = src4("192.0.2.10", 5060);
 	struct ph p = acme1001;
 	char nonce[AUTH_NONCE_SIZE];
 	int err = env_init(&e, NULL);
@@ -934,7 +934,7 @@ out:
 TEST(test_reg_stale_nonce)
 {
 	struct env e;
-	struct reg_src s = src4("192.0.2.10", 5060);
+	struct sip_peer s = src4("192.0.2.10", 5060);
 	struct ph p = acme1001;
 	char nonce[AUTH_NONCE_SIZE];
 	const struct sip_hdr *h;
@@ -970,7 +970,7 @@ out:
 TEST(test_reg_unusable_credentials)
 {
 	struct env e;
-	struct reg_src s = src4("192.0.2.10", 5060);
+	struct sip_peer s = src4("192.0.2.10", 5060);
 	struct ph p = acme1001;
 	char nonce[AUTH_NONCE_SIZE];
 	int err = env_init(&e, NULL);
@@ -997,7 +997,7 @@ out:
 TEST(test_reg_throttle_blocks_attacker_only)
 {
 	struct env e;
-	struct reg_src bad = src4("203.0.113.66", 40000), good = src4("192.0.2.10", 5060);
+	struct sip_peer bad = src4("203.0.113.66", 40000), good = src4("192.0.2.10", 5060);
 	struct ph p = acme1001;
 	char nonce[AUTH_NONCE_SIZE];
 	unsigned n = 0;
@@ -1070,7 +1070,7 @@ static int block_cb(const struct reg_block *b, void *arg)
 TEST(test_reg_throttle_source_scan)
 {
 	struct env e;
-	struct reg_src bad = src4("203.0.113.7", 5060), good = src4("192.0.2.10", 5060);
+	struct sip_peer bad = src4("203.0.113.7", 5060), good = src4("192.0.2.10", 5060);
 	struct ph p = acme1001;
 	struct block_seen bs = {0};
 	char nonce[AUTH_NONCE_SIZE], user[16];
@@ -1120,7 +1120,7 @@ out:
 TEST(test_reg_throttle_window)
 {
 	struct env e;
-	struct reg_src bad = src4("203.0.113.9", 5060);
+	struct sip_peer bad = src4("203.0.113.9", 5060);
 	struct reg_conf conf;
 	struct ph p = acme1001;
 	char nonce[AUTH_NONCE_SIZE];
@@ -1171,7 +1171,7 @@ out:
 TEST(test_reg_success_resets_failures)
 {
 	struct env e;
-	struct reg_src s = src4("192.0.2.10", 5060);
+	struct sip_peer s = src4("192.0.2.10", 5060);
 	struct reg_conf conf;
 	struct ph p = acme1001;
 	char nonce[AUTH_NONCE_SIZE];
@@ -1210,7 +1210,7 @@ out:
 TEST(test_reg_cseq_out_of_order)
 {
 	struct env e;
-	struct reg_src s = src4("192.0.2.10", 5060);
+	struct sip_peer s = src4("192.0.2.10", 5060);
 	struct ph p = acme1001;
 	char nonce[AUTH_NONCE_SIZE];
 	int err = env_init(&e, NULL);
@@ -1254,7 +1254,7 @@ out:
 TEST(test_reg_max_contacts)
 {
 	struct env e;
-	struct reg_src s = src4("192.0.2.10", 5060);
+	struct sip_peer s = src4("192.0.2.10", 5060);
 	struct reg_conf conf;
 	struct ph p = acme1001;
 	int err;
@@ -1299,7 +1299,7 @@ out:
 TEST(test_reg_max_bindings)
 {
 	struct env e;
-	struct reg_src s = src4("192.0.2.10", 5060);
+	struct sip_peer s = src4("192.0.2.10", 5060);
 	struct reg_conf conf;
 	struct ph p = acme1001;
 	int err;
@@ -1351,7 +1351,7 @@ struct seen {
 	char contact[256], call_id[128], path[256], instance[128], tenant[65];
 	uint32_t cseq;
 	uint64_t expires;
-	struct reg_src src;
+	struct sip_peer src;
 };
 
 static int seen_cb(const struct reg_binding *b, void *arg)
@@ -1372,7 +1372,7 @@ static int seen_cb(const struct reg_binding *b, void *arg)
 TEST(test_reg_restore)
 {
 	struct env e;
-	struct reg_src s = src4("192.0.2.10", 5060);
+	struct sip_peer s = src4("192.0.2.10", 5060);
 	struct ph p = acme1001;
 	struct saved sv[2];
 	struct reg_binding b;
@@ -1443,7 +1443,7 @@ out:
 TEST(test_reg_path_and_ipv6_source)
 {
 	struct env e;
-	struct reg_src s;
+	struct sip_peer s;
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&s.addr;
 	struct ph p = acme1001;
 	char buf[64];
@@ -1452,7 +1452,7 @@ TEST(test_reg_path_and_ipv6_source)
 	TEST_ERR(err);
 	memset(&s, 0, sizeof(s));
 	s.transport = SIP_TRANSPORT_TCP;
-	s.conn = 42;
+	s.conn_id = 42;
 	sin6->sin6_family = AF_INET6;
 	sin6->sin6_port = htons(5070);
 	inet_pton(AF_INET6, "2001:db8::1", &sin6->sin6_addr);
@@ -1465,7 +1465,7 @@ TEST(test_reg_path_and_ipv6_source)
 	TEST_EQUALS(2, sip_msg_hdr_count(e.resp, SIP_HDR_PATH));
 	TEST_ASSERT(!strcmp(e.saved[0].path, "<sip:p1.example;lr>, <sip:p2.example;lr>"));
 	TEST_EQUALS(SIP_TRANSPORT_TCP, e.saved[0].src.transport);
-	TEST_EQUALS(42, e.saved[0].src.conn);
+	TEST_EQUALS(42, e.saved[0].src.conn_id);
 	TEST_ERR(reg_src_print(&e.saved[0].src, buf, sizeof(buf)));
 	TEST_ASSERT(!strcmp(buf, "[2001:db8::1]:5070"));
 out:
@@ -1475,7 +1475,7 @@ out:
 
 TEST(test_reg_src_print_parse)
 {
-	struct reg_src s = src4("198.51.100.2", 5080), r;
+	struct sip_peer s = src4("198.51.100.2", 5080), r;
 	char buf[64];
 	int err = 0;
 
@@ -1503,7 +1503,7 @@ out:
 TEST(test_reg_require_and_scheme)
 {
 	struct env e;
-	struct reg_src s = src4("192.0.2.10", 5060);
+	struct sip_peer s = src4("192.0.2.10", 5060);
 	struct ph p = acme1001;
 	const struct sip_hdr *h;
 	char longuser[301];
@@ -1553,7 +1553,7 @@ TEST(test_reg_bad_arguments)
 					  "From: <sip:1001@acme.example>;tag=a\r\n"
 					  "To: <sip:acme.example>\r\nCall-ID: o1\r\n"
 					  "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
-		struct reg_src s = src4("192.0.2.10", 5060);
+		struct sip_peer s = src4("192.0.2.10", 5060);
 		struct sip_msg *m;
 
 		TEST_ERR(sip_msg_parse(&m, &e.ra, opt, sizeof(opt) - 1, 0, NULL, NULL));

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# The multi-tenant registrar as phones use it: `shenggu serve --provision`
+# with two tenants that both have a user 1001, driven by SIPp with digest
+# authentication. Checks registration, wrong password and unknown user
+# (both 403, alike), unknown domain (404), tenants kept apart, unregister,
+# bindings written to the database and restored after kill -9, and an
+# attacking source blocked while another loopback source keeps registering.
+# Everything runs on loopback, every process is stopped by PID.
+#
+# Usage: tests/system/test_register.sh BUILD_DIR
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+bin="$(pwd)/$1/shenggu"
+here=tests/system
+doc=tests/data/prov/good.json
+tmp=$(mktemp -d)
+pass=0
+fail=0
+pid=""
+
+cleanup() {
+    [[ -n "$pid" ]] && kill -9 "$pid" 2>/dev/null
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+check() { # check NAME STATUS
+    if [[ "$2" -eq 0 ]]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL $1"; fi
+}
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# sipp_as SRC_IP SCENARIO DOMAIN USER PASSWORD [COUNT] -> sipp's exit status
+# Each user's "phone" keeps its port (a refresh must find its binding).
+declare -A phone_port
+sipp_as() {
+    local ip="$1" sf="$2" domain="$3" user="$4" pw="$5" n="${6:-1}"
+    local key="$ip/$domain/$user"
+    [[ -n "${phone_port[$key]:-}" ]] || phone_port[$key]=$(free_port)
+    timeout 60 sipp -sf "$here/sipp/$sf" -m "$n" -r 20 -i "$ip" -p "${phone_port[$key]}" \
+        -key domain "$domain" -key user "$user" -au "$user" -ap "$pw" \
+        -timeout 20 -timeout_error -nostdin 127.0.0.1:"$port" >"$tmp/sipp.out" 2>&1
+}
+
+starts=0
+start() { # each start logs to its own file, $tmp/serve-N.log
+    starts=$((starts + 1))
+    log="$tmp/serve-$starts.log"
+    "$bin" serve --sip 127.0.0.1:"$port" --data "$tmp/var" --digest-order md5-first "$@" \
+        2>"$log" &
+    pid=$!
+    for _ in $(seq 1 50); do
+        grep -q "listening addr=127.0.0.1:$port" "$log" 2>/dev/null && return 0
+        kill -0 "$pid" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
+
+bindings() { # bindings TENANT AOR -> count of stored bindings
+    sqlite3 "$tmp/var/shenggu.db" "select count(*) from bindings where tenant_id='$1' and aor='$2'"
+}
+
+port=$(free_port)
+start --provision "$doc"; check "serve starts with the provisioning document" $?
+
+sipp_as 127.0.0.1 reg_ok.xml acme.example 1001 s3cret-1001; check "1001@acme registers with digest auth" $?
+[[ "$(bindings acme 1001)" == 1 ]]; check "the binding is in the database" $?
+sipp_as 127.0.0.1 reg_ok.xml acme.example 1001 s3cret-1001; check "a refresh is accepted" $?
+[[ "$(bindings acme 1001)" == 1 ]]; check "a refresh keeps one binding" $?
+sipp_as 127.0.0.1 reg_403.xml acme.example 1001 wrong-password; check "a wrong password gets 403" $?
+sipp_as 127.0.0.1 reg_403.xml acme.example 7777 whatever; check "an unknown user gets 403 too" $?
+sipp_as 127.0.0.1 reg_404.xml nowhere.example 1001 s3cret-1001; check "an unknown domain gets 404" $?
+sipp_as 127.0.0.1 reg_403.xml globex.example 1001 s3cret-1001; check "acme's password is refused in globex" $?
+sipp_as 127.0.0.1 reg_ok.xml globex.example 1001 d0h-d0h-d0h; check "globex's 1001 registers with its own" $?
+[[ "$(bindings globex 1001)" == 1 && "$(bindings acme 1001)" == 1 ]]; check "the two 1001s are kept apart" $?
+sipp_as 127.0.0.1 unreg.xml globex.example 1001 d0h-d0h-d0h; check "unregister (Contact: *, Expires: 0) is accepted" $?
+[[ "$(bindings globex 1001)" == 0 ]]; check "unregister removes the stored binding" $?
+
+# Acknowledged bindings survive kill -9 and come back at start-up.
+kill -9 "$pid"; wait "$pid" 2>/dev/null; pid=""
+start; check "serve restarts on the same data" $?
+grep -q "registrations restored bindings=1 " "$log"; check "the binding is restored after kill -9" $?
+sipp_as 127.0.0.1 reg_ok.xml acme.example 1001 s3cret-1001; check "registering still works after the restart" $?
+
+# An attacker on 127.0.0.2 guessing passwords is blocked; a real agent on
+# 127.0.0.3 keeps registering.
+sipp_as 127.0.0.2 reg_403.xml acme.example 1002 guess 10; check "10 bad guesses answered 403" $?
+sipp_as 127.0.0.2 reg_blocked.xml acme.example 1002 s3cret-1002; check "the attacking source is now blocked at once" $?
+sipp_as 127.0.0.3 reg_ok.xml acme.example 1002 s3cret-1002; check "the same user from another source registers" $?
+grep -q "blocked src=127.0.0.2" "$log"; check "the block is logged" $?
+
+kill -TERM "$pid"; wait "$pid"; rc=$?; pid=""
+[[ $rc -eq 0 ]]; check "SIGTERM stops it cleanly" $?
+
+# A bad provisioning document stops serve before it listens, with the path.
+"$bin" serve --sip 127.0.0.1:"$port" --data "$tmp/var2" \
+    --provision tests/data/prov/bad-strategy.json 2>"$tmp/bad.log"; rc=$?
+[[ $rc -eq 1 ]] && grep -q 'strategy: unknown strategy' "$tmp/bad.log"; check "a bad document is refused with its JSON path" $?
+
+echo "register: $pass passed, $fail failed"
+[[ $fail -eq 0 ]]
