@@ -36,7 +36,9 @@ run: all
 
 # `make test` = every test: unit tests under ASan+UBSan, system tests against the
 # real binary (also built with sanitizers), a bounded fuzz run, and the summary.
-test: deps $(ASAN_BUILD)/build.ninja $(FUZZ_BUILD)/build.ninja
+# It also builds what `make run` runs (optimised: more warnings appear there).
+test: deps $(BUILD)/build.ninja $(ASAN_BUILD)/build.ninja $(FUZZ_BUILD)/build.ninja
+	ninja -C $(BUILD)
 	ninja -C $(ASAN_BUILD)
 	ninja -C $(FUZZ_BUILD)
 	scripts/test-all.sh $(ASAN_BUILD) $(FUZZ_BUILD)

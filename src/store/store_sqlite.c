@@ -294,7 +294,7 @@ static int step_changes(struct sq *s, sqlite3_stmt *q, int rc)
 
 static int exec_simple(struct sq *s, enum stmt_id id)
 {
-	sqlite3_stmt *q;
+	sqlite3_stmt *q = NULL;
 	int n = stmt_get(s, id, &q);
 
 	if (!n)
@@ -368,7 +368,7 @@ static int sq_rollback(struct store *st)
 static int sq_tenant_put(struct store *st, const struct store_tenant *t)
 {
 	struct sq *s = sq_of(st);
-	sqlite3_stmt *q;
+	sqlite3_stmt *q = NULL;
 	int err = stmt_get(s, S_TENANT_PUT, &q);
 
 	if (err)
@@ -385,7 +385,7 @@ static int sq_tenant_get(struct store *st, const char *id, const char *domain,
 			 struct store_tenant *out)
 {
 	struct sq *s = sq_of(st);
-	sqlite3_stmt *q;
+	sqlite3_stmt *q = NULL;
 	int rc, err = stmt_get(s, id ? S_TENANT_GET_ID : S_TENANT_GET_DOMAIN, &q);
 
 	if (err)
@@ -408,7 +408,7 @@ static int sq_tenant_get(struct store *st, const char *id, const char *domain,
 static int sq_tenant_release_domain(struct store *st, const char *id, const char *domain)
 {
 	struct sq *s = sq_of(st);
-	sqlite3_stmt *q;
+	sqlite3_stmt *q = NULL;
 	int err = stmt_get(s, S_TENANT_RELEASE, &q);
 
 	if (err)
@@ -421,7 +421,7 @@ static int sq_tenant_release_domain(struct store *st, const char *id, const char
 static int sq_number_put(struct store *st, const struct store_number *n)
 {
 	struct sq *s = sq_of(st);
-	sqlite3_stmt *q;
+	sqlite3_stmt *q = NULL;
 	int err = stmt_get(s, S_NUMBER_PUT, &q);
 
 	if (err)
@@ -434,7 +434,7 @@ static int sq_number_put(struct store *st, const struct store_number *n)
 static int sq_number_get(struct store *st, const char *number, struct store_number *out)
 {
 	struct sq *s = sq_of(st);
-	sqlite3_stmt *q;
+	sqlite3_stmt *q = NULL;
 	int rc, err = stmt_get(s, S_NUMBER_GET, &q);
 
 	if (err)
@@ -453,7 +453,7 @@ static int sq_number_get(struct store *st, const char *number, struct store_numb
 
 static int cred_put(struct sq *s, const struct store_user *u, const char *alg, const char *ha1)
 {
-	sqlite3_stmt *q;
+	sqlite3_stmt *q = NULL;
 	int err = stmt_get(s, S_CRED_PUT, &q);
 
 	if (err)
@@ -470,7 +470,7 @@ static int cred_put(struct sq *s, const struct store_user *u, const char *alg, c
 static int sq_user_put(struct store *st, const struct store_user *u)
 {
 	struct sq *s = sq_of(st);
-	sqlite3_stmt *q;
+	sqlite3_stmt *q = NULL;
 	int n, changed = 0, err = exec_simple(s, S_SAVEPOINT);
 
 	if (err)
@@ -520,7 +520,7 @@ static int sq_user_get_ha1(struct store *st, const char *domain, const char *use
 			   char out[STORE_HA1_SIZE])
 {
 	struct sq *s = sq_of(st);
-	sqlite3_stmt *q;
+	sqlite3_stmt *q = NULL;
 	int rc, err = stmt_get(s, S_HA1_GET, &q);
 
 	if (err)
@@ -539,7 +539,7 @@ static int sq_user_get_ha1(struct store *st, const char *domain, const char *use
 static int sq_queue_put(struct store *st, const struct store_queue *qu)
 {
 	struct sq *s = sq_of(st);
-	sqlite3_stmt *q;
+	sqlite3_stmt *q = NULL;
 	int err = stmt_get(s, S_QUEUE_PUT, &q);
 
 	if (err)
@@ -561,7 +561,7 @@ static int sq_queue_put(struct store *st, const struct store_queue *qu)
 static int sq_ivr_put(struct store *st, const char *tenant_id, const char *id, const char *json)
 {
 	struct sq *s = sq_of(st);
-	sqlite3_stmt *q;
+	sqlite3_stmt *q = NULL;
 	int err = stmt_get(s, S_IVR_PUT, &q);
 
 	if (err)
@@ -574,7 +574,7 @@ static int sq_ivr_put(struct store *st, const char *tenant_id, const char *id, c
 static int sq_ivr_get(struct store *st, const char *tenant_id, const char *id, char **jsonp)
 {
 	struct sq *s = sq_of(st);
-	sqlite3_stmt *q;
+	sqlite3_stmt *q = NULL;
 	int rc, err = stmt_get(s, S_IVR_GET, &q);
 
 	if (err)
@@ -632,7 +632,7 @@ static int sq_prune(struct store *st, enum store_kind kind, const char *tenant_i
 	};
 	struct sq *s = sq_of(st);
 	struct mbuf mb;
-	sqlite3_stmt *q;
+	sqlite3_stmt *q = NULL;
 	int err;
 
 	mbuf_init(&mb, 0);
@@ -652,7 +652,7 @@ out:
 static int sq_binding_put(struct store *st, const struct store_binding *b)
 {
 	struct sq *s = sq_of(st);
-	sqlite3_stmt *q;
+	sqlite3_stmt *q = NULL;
 	int err = stmt_get(s, S_BIND_PUT, &q);
 
 	if (err)
@@ -673,7 +673,7 @@ static int sq_binding_del(struct store *st, const char *tenant_id, const char *a
 			  const char *contact)
 {
 	struct sq *s = sq_of(st);
-	sqlite3_stmt *q;
+	sqlite3_stmt *q = NULL;
 	int err = stmt_get(s, S_BIND_DEL, &q);
 
 	if (err)
@@ -687,7 +687,7 @@ static int sq_binding_del(struct store *st, const char *tenant_id, const char *a
 static int sq_binding_expire(struct store *st, int64_t now)
 {
 	struct sq *s = sq_of(st);
-	sqlite3_stmt *q;
+	sqlite3_stmt *q = NULL;
 	int err = stmt_get(s, S_BIND_EXPIRE, &q);
 
 	if (err)
@@ -703,7 +703,7 @@ static const char *col_str(sqlite3_stmt *q, int col)
 static int sq_binding_list(struct store *st, store_binding_h *h, void *arg)
 {
 	struct sq *s = sq_of(st);
-	sqlite3_stmt *q;
+	sqlite3_stmt *q = NULL;
 	int rc, err = stmt_get(s, S_BIND_LIST, &q);
 
 	if (err)
