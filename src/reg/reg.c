@@ -17,6 +17,7 @@
 #include "base/mem.h"
 #include "reg/reg_internal.h"
 #include "sip/sip_print.h"
+#include "sip/sip_tx.h"
 
 void reg_conf_default(struct reg_conf *conf)
 {
@@ -546,7 +547,9 @@ int reg_request(struct reg *reg, const struct sip_msg *msg, const struct sip_pee
 	    .to_tag = str_cstr(tag),
 	    .headers = mbuf_str(&hdrs),
 	};
-	err = sip_reply_print(out, msg, &r);
+	/* With received/rport in the top Via (RFC 3581): a phone behind NAT
+	 * learns its public address from the 200 of its REGISTER. */
+	err = sip_tx_reply_print(out, msg, src, &r);
 out:
 	mbuf_reset(&hdrs);
 	if (err)

@@ -116,9 +116,13 @@ static void thr_block(struct reg *reg, struct reg_thr *e, uint64_t now_ms)
 	list_unlink(&e->le);
 	list_append(&reg->thr_blocked, &e->le);
 	timer_start(reg->tw, &e->tmr, reg->conf.block_ms, thr_timeout, e);
-	log_warn("blocked src=%.*s aor=%.*s@%.*s failures=%u seconds=%u", STR_FMT(&e->blk.src),
-		 STR_FMT(&e->blk.user), STR_FMT(&e->blk.domain), e->blk.count,
-		 reg->conf.block_ms / 1000);
+	if (e->blk.user.len)
+		log_warn("blocked src=%.*s aor=%.*s@%.*s failures=%u seconds=%u",
+			 STR_FMT(&e->blk.src), STR_FMT(&e->blk.user), STR_FMT(&e->blk.domain),
+			 e->blk.count, reg->conf.block_ms / 1000);
+	else /* the whole source, whatever AOR it tries */
+		log_warn("blocked src=%.*s aor=* failures=%u seconds=%u", STR_FMT(&e->blk.src),
+			 e->blk.count, reg->conf.block_ms / 1000);
 	if (reg->ops.blocked)
 		reg->ops.blocked(reg->arg, &e->blk);
 }
