@@ -45,8 +45,8 @@ struct serve {
 	struct sip_tport *sip;
 	struct sip_txl *txl;
 	struct store *store;
-	struct reg *reg;
-	struct mbuf out; /* a response being built */
+	struct serve_reg *reg; /* the registrar and its binding writes */
+	struct mbuf out;       /* a response being built */
 };
 
 /* A new request, once per transaction; @st is NULL for an ACK to a 2xx. */
@@ -63,7 +63,7 @@ static void on_request(void *arg, struct sip_tx *st, const struct sip_msg *req,
 	switch (req->method) {
 	case SIP_METHOD_REGISTER:
 		s->out.pos = s->out.end = 0;
-		err = reg_request(s->reg, req, src, clock_real_ms(), &s->out);
+		err = reg_request(serve_reg_reg(s->reg), req, src, clock_real_ms(), &s->out);
 		if (err > 0) {
 			err = sip_tx_respond(st, s->out.buf, s->out.end);
 			if (err)
@@ -129,7 +129,7 @@ static void on_signal(int signum, void *arg)
 	sip_tport_stats(s->sip, &st);
 	log_info("stopping signal=%d rx=%llu tx=%llu bad=%llu", signum, (unsigned long long)st.rx,
 		 (unsigned long long)st.tx, (unsigned long long)st.bad);
-	reg_free(s->reg);
+	serve_reg_free(s->reg);
 	s->reg = NULL;
 	sip_txl_free(s->txl);
 	s->txl = NULL;
@@ -316,7 +316,7 @@ out:
 	/* After a failed start-up, close what was opened and let the loop
 	 * finish closing its handles (on_signal did this for a normal stop). */
 	if (s.loop) {
-		reg_free(s.reg);
+		serve_reg_free(s.reg);
 		sip_txl_free(s.txl);
 		sip_tport_free(s.sip);
 		loop_stop(s.loop);

@@ -1,8 +1,8 @@
 /*
- * serve_reg: registrar ops over the store, and restoring bindings at start
- * (see serve_reg.h). Views from the registrar are copied into C strings
- * for the store's API; a value too long for its buffer is refused with a
- * log line rather than cut.
+ * serve_reg: registrar ops over the store, batched binding writes, and
+ * restoring bindings at start (see serve_reg.h). Views from the registrar
+ * are copied into C strings for the store's API; a value too long for its
+ * buffer is refused with a log line rather than cut.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -10,7 +10,9 @@
 
 #define LOG_MODULE "serve"
 #include "base/clock.h"
+#include "base/list.h"
 #include "base/log.h"
+#include "base/mem.h"
 #include "cmd/serve_reg.h"
 
 /* Copy @s into @buf; false when it does not fit. */
@@ -22,9 +24,30 @@ static bool cstr(char *buf, size_t size, const struct str *s)
 	return true;
 }
 
+struct binding_text;
+
+/* One queued binding change, with its own copies of the strings. */
+struct pending {
+	struct list_elem le;
+	bool del;
+	int64_t expires_at;
+	uint32_t cseq;
+	struct binding_text *t;
+};
+
+struct serve_reg {
+	struct reg *reg;
+	struct store *st;
+	struct timer_wheel *tw;
+	struct timer flush_tmr;
+	struct list queue; /* struct pending, oldest first */
+	unsigned queued;
+};
+
 static int op_domain(void *arg, const struct str *domain, struct reg_tenant *out)
 {
-	struct store *st = arg;
+	struct serve_reg *sr = arg;
+	struct store *st = sr->st;
 	struct store_tenant t;
 	char d[STORE_DOMAIN_SIZE];
 	int err;
@@ -42,7 +65,8 @@ static int op_domain(void *arg, const struct str *domain, struct reg_tenant *out
 static int op_ha1(void *arg, const struct reg_tenant *tenant, const struct str *user,
 		  enum auth_hash h, char *out, size_t size)
 {
-	struct store *st = arg;
+	struct serve_reg *sr = arg;
+	struct store *st = sr->st;
 	char u[STORE_ID_SIZE], ha1[STORE_HA1_SIZE];
 	int err;
 
@@ -76,47 +100,95 @@ static bool binding_text(struct binding_text *t, const struct reg_binding *b)
 	       !reg_src_print(&b->src, t->received, sizeof(t->received));
 }
 
-static void op_saved(void *arg, const struct reg_binding *b)
+static void flush_queue(struct serve_reg *sr)
 {
-	struct store *st = arg;
-	struct binding_text t;
-	struct store_binding sb;
-	int err;
+	struct list_elem *e, *tmp;
+	unsigned n = sr->queued;
+	int err = n ? store_begin(sr->st) : 0;
 
-	if (!binding_text(&t, b)) {
-		log_error("binding too long to store aor=%.*s@%.*s", STR_FMT(&b->user),
+	list_for_each_safe(&sr->queue, e, tmp)
+	{
+		struct pending *p = list_entry(e, struct pending, le);
+		struct binding_text *t = p->t;
+
+		if (!err && p->del) {
+			err = store_binding_del(sr->st, t->tenant, t->aor, t->contact);
+		} else if (!err) {
+			struct store_binding sb = {
+			    .tenant_id = t->tenant,
+			    .aor = t->aor,
+			    .contact = t->contact,
+			    .expires_at = p->expires_at,
+			    .call_id = t->call_id,
+			    .cseq = p->cseq,
+			    .path = t->path,
+			    .received = t->received,
+			    .instance = t->instance,
+			};
+
+			err = store_binding_put(sr->st, &sb);
+		}
+		if (err > 0)
+			err = 0; /* put/del report whether a row changed */
+		list_unlink(&p->le);
+		mem_free(p->t);
+		mem_free(p);
+	}
+	sr->queued = 0;
+	if (n && !err)
+		err = store_commit(sr->st);
+	if (err) {
+		store_rollback(sr->st);
+		log_error("bindings not stored changes=%u err=%d", n, err);
+	}
+}
+
+static void on_flush(void *arg)
+{
+	flush_queue(arg);
+}
+
+static void enqueue(struct serve_reg *sr, const struct reg_binding *b, bool del)
+{
+	struct pending *p = mem_zalloc(sizeof(*p));
+
+	if (p)
+		p->t = mem_alloc(sizeof(*p->t));
+	if (!p || !p->t) {
+		log_error("binding change dropped: out of memory aor=%.*s@%.*s", STR_FMT(&b->user),
 			  STR_FMT(&b->domain));
+		if (p)
+			mem_free(p);
 		return;
 	}
-	sb = (struct store_binding){
-	    .tenant_id = t.tenant,
-	    .aor = t.aor,
-	    .contact = t.contact,
-	    .expires_at = (int64_t)(b->expires_ms / 1000),
-	    .call_id = t.call_id,
-	    .cseq = b->cseq,
-	    .path = t.path,
-	    .received = t.received,
-	    .instance = t.instance,
-	};
-	err = store_binding_put(st, &sb);
-	if (err < 0)
-		log_error("binding not stored aor=%s@%.*s err=%d", t.aor, STR_FMT(&b->domain), err);
+	if (!binding_text(p->t, b)) {
+		log_error("binding too long to store aor=%.*s@%.*s", STR_FMT(&b->user),
+			  STR_FMT(&b->domain));
+		mem_free(p->t);
+		mem_free(p);
+		return;
+	}
+	p->del = del;
+	p->expires_at = (int64_t)(b->expires_ms / 1000);
+	p->cseq = b->cseq;
+	list_append(&sr->queue, &p->le);
+	if (++sr->queued >= SERVE_REG_FLUSH_MAX) {
+		timer_cancel(&sr->flush_tmr);
+		flush_queue(sr);
+	} else if (!timer_pending(&sr->flush_tmr)) {
+		timer_start(sr->tw, &sr->flush_tmr, SERVE_REG_FLUSH_MS, on_flush, sr);
+	}
+}
+
+static void op_saved(void *arg, const struct reg_binding *b)
+{
+	enqueue(arg, b, false);
 }
 
 static void op_removed(void *arg, const struct reg_binding *b, enum reg_removed why)
 {
-	struct store *st = arg;
-	struct binding_text t;
-	int err;
-
 	(void)why;
-	if (!binding_text(&t, b))
-		return;
-	err = store_binding_del(st, t.tenant, t.aor, t.contact);
-	if (err < 0)
-		log_error("binding not deleted aor=%s@%.*s err=%d", t.aor, STR_FMT(&b->domain),
-			  err);
+	enqueue(arg, b, true);
 }
 
 struct restore {
@@ -154,7 +226,8 @@ static int restore_one(const struct store_binding *sb, void *arg)
 	return 0;
 }
 
-int serve_reg_alloc(struct reg **regp, struct store *st, struct timer_wheel *tw, bool md5_first)
+int serve_reg_alloc(struct serve_reg **srp, struct store *st, struct timer_wheel *tw,
+		    bool md5_first)
 {
 	const struct reg_ops ops = {
 	    .domain = op_domain,
@@ -163,23 +236,55 @@ int serve_reg_alloc(struct reg **regp, struct store *st, struct timer_wheel *tw,
 	    .binding_removed = op_removed,
 	};
 	struct restore r = {.st = st};
+	struct serve_reg *sr;
 	struct reg_conf conf;
 	int err;
 
+	sr = mem_zalloc(sizeof(*sr));
+	if (!sr)
+		return -ENOMEM;
+	sr->st = st;
+	sr->tw = tw;
+	list_init(&sr->queue);
+	timer_init(&sr->flush_tmr);
 	reg_conf_default(&conf);
 	conf.md5_first = md5_first;
-	err = reg_alloc(&r.reg, &conf, &ops, st, tw);
+	err = reg_alloc(&sr->reg, &conf, &ops, sr, tw);
 	if (err)
-		return err;
+		goto out;
+	r.reg = sr->reg;
 	/* Drop what expired while we were down, then load the rest. */
 	err = store_binding_expire(st, (int64_t)(clock_real_ms() / 1000));
 	if (err >= 0)
 		err = store_binding_list(st, restore_one, &r);
-	if (err < 0) {
-		reg_free(r.reg);
-		return err;
+	if (err >= 0) {
+		err = 0;
+		log_info("registrations restored bindings=%u skipped=%u", r.ok, r.gone);
 	}
-	log_info("registrations restored bindings=%u skipped=%u", r.ok, r.gone);
-	*regp = r.reg;
-	return 0;
+out:
+	if (err)
+		serve_reg_free(sr);
+	else
+		*srp = sr;
+	return err;
+}
+
+struct reg *serve_reg_reg(struct serve_reg *sr)
+{
+	return sr->reg;
+}
+
+void serve_reg_flush(struct serve_reg *sr)
+{
+	timer_cancel(&sr->flush_tmr);
+	flush_queue(sr);
+}
+
+void serve_reg_free(struct serve_reg *sr)
+{
+	if (!sr)
+		return;
+	reg_free(sr->reg); /* no binding_removed: the stored bindings stay */
+	serve_reg_flush(sr);
+	mem_free(sr);
 }
