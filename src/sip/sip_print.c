@@ -95,12 +95,19 @@ void sip_edit_set_body(struct sip_edit *e, struct str content_type, struct str b
 	e->body = body;
 }
 
-static int put_hdr(struct mbuf *out, struct str name, struct str value)
+/* "name: value", without the line end. */
+static int put_hdr_start(struct mbuf *out, struct str name, struct str value)
 {
 	int err = mbuf_write_str(out, &name);
 
 	err = err ? err : mbuf_write(out, ": ", 2);
-	err = err ? err : mbuf_write_str(out, &value);
+	return err ? err : mbuf_write_str(out, &value);
+}
+
+static int put_hdr(struct mbuf *out, struct str name, struct str value)
+{
+	int err = put_hdr_start(out, name, value);
+
 	return err ? err : mbuf_write(out, "\r\n", 2);
 }
 
@@ -231,6 +238,34 @@ static int copy_lines(struct mbuf *out, const struct sip_msg *msg, enum sip_hdr_
 	return 0;
 }
 
+/*
+ * The Via lines with the first value replaced by @top: its line is rewritten
+ * ("Via: top, other values"), the other lines copied as received.
+ */
+static int put_vias(struct mbuf *out, const struct sip_msg *req, struct str top)
+{
+	const struct sip_hdr *first = sip_msg_hdr(req, SIP_HDR_VIA);
+	int err = 0;
+
+	for (uint32_t i = 0; i < req->nlines && !err; i++) {
+		const struct sip_line *ln = &req->lines[i];
+
+		if (ln->id != SIP_HDR_VIA)
+			continue;
+		if (!first || i != first->line) {
+			err = mbuf_write(out, req->buf + ln->off, ln->len);
+			continue;
+		}
+		err = put_hdr_start(out, req->hdrs[ln->first_hdr].name, top);
+		for (uint32_t k = ln->first_hdr + 1; !err && k < ln->first_hdr + ln->nhdrs; k++) {
+			err = mbuf_write(out, ", ", 2);
+			err = err ? err : mbuf_write_str(out, &req->hdrs[k].value);
+		}
+		err = err ? err : mbuf_write(out, "\r\n", 2);
+	}
+	return err;
+}
+
 int sip_reply_print(struct mbuf *out, const struct sip_msg *req, const struct sip_reply *r)
 {
 	const struct sip_hdr *to = sip_msg_hdr(req, SIP_HDR_TO);
@@ -246,7 +281,10 @@ int sip_reply_print(struct mbuf *out, const struct sip_msg *req, const struct si
 	err = err ? err : mbuf_write_str(out, &reason);
 	err = err ? err : mbuf_write(out, "\r\n", 2);
 	/* RFC 3261 §8.2.6.2: Via, From, Call-ID and CSeq copied, To gets our tag. */
-	err = err ? err : copy_lines(out, req, SIP_HDR_VIA);
+	if (!err && r->top_via.len)
+		err = put_vias(out, req, r->top_via);
+	else if (!err)
+		err = copy_lines(out, req, SIP_HDR_VIA);
 	err = err ? err : copy_lines(out, req, SIP_HDR_FROM);
 	if (!err && !req->to->tag.len && r->to_tag.len && r->status > 100) {
 		err = mbuf_write_cstr(out, "To: ");

@@ -65,6 +65,7 @@ struct sip_reply {
 	struct str headers;	 /* extra header lines, each ending in CRLF, or empty */
 	struct str content_type; /* with a body */
 	struct str body;
+	struct str top_via; /* replaces the top Via value (received, rport), or empty */
 };
 
 /*

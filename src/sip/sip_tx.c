@@ -337,58 +337,25 @@ int sip_tx_via_received(struct mbuf *out, const struct sip_msg *req, const struc
 int sip_tx_reply_print(struct mbuf *out, const struct sip_msg *req, const struct sip_peer *src,
 		       const struct sip_reply *r)
 {
-	const struct sip_hdr *h;
+	struct sip_reply with_via;
 	struct mbuf via;
-	size_t mark, sl_end, start, tail;
-	const char *line;
-	long crlf;
-	struct str printed;
 	int n, err;
 
 	if (!out || !req || !r || !req->is_request)
 		return -EINVAL;
-	mark = out->end;
-	err = sip_reply_print(out, req, r);
-	if (err || !src)
-		return err;
+	if (!src)
+		return sip_reply_print(out, req, r);
 	mbuf_init(&via, 0);
 	n = sip_tx_via_received(&via, req, src);
-	if (n <= 0) {
+	if (n < 0) {
 		err = n;
 		goto out;
 	}
-	/*
-	 * sip_reply_print() copies the Via lines byte for byte right after the
-	 * status line, so the top Via value sits at the same offset in its line
-	 * as in the request: replace it there.
-	 */
-	h = sip_msg_hdr(req, SIP_HDR_VIA);
-	line = req->buf + req->lines[h->line].off;
-	printed = str_make((const char *)out->buf + mark, out->end - mark);
-	crlf = str_find(&printed, &STR("\r\n"));
-	if (crlf < 0) {
-		err = -EINVAL;
-		goto out;
-	}
-	sl_end = mark + (size_t)crlf + 2;
-	start = sl_end + (size_t)(h->value.p - line);
-	if (start + h->value.len > out->end ||
-	    memcmp(out->buf + start, h->value.p, h->value.len) != 0) {
-		err = -EINVAL;
-		goto out;
-	}
-	if (via.end > h->value.len) {
-		err = mbuf_reserve(out, via.end - h->value.len);
-		if (err)
-			goto out;
-	}
-	tail = out->end - (start + h->value.len);
-	memmove(out->buf + start + via.end, out->buf + start + h->value.len, tail);
-	memcpy(out->buf + start, via.buf, via.end);
-	out->end = start + via.end + tail;
+	with_via = *r;
+	if (n > 0)
+		with_via.top_via = mbuf_str(&via);
+	err = sip_reply_print(out, req, &with_via);
 out:
 	mbuf_reset(&via);
-	if (err)
-		out->end = mark;
 	return err;
 }
