@@ -13,24 +13,7 @@ cd "$(dirname "$0")/../.."
 bin="$(pwd)/$1/shenggu"
 here=tests/system
 doc=tests/data/prov/good.json
-tmp=$(mktemp -d)
-pass=0
-fail=0
-pid=""
-
-cleanup() {
-    [[ -n "$pid" ]] && kill -9 "$pid" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-check() { # check NAME STATUS
-    if [[ "$2" -eq 0 ]]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL $1"; fi
-}
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+. tests/system/lib.sh
 
 # sipp_as SRC_IP SCENARIO DOMAIN USER PASSWORD [COUNT] -> sipp's exit status
 # Each user's "phone" keeps its port (a refresh must find its binding).
@@ -109,5 +92,4 @@ kill -TERM "$pid"; wait "$pid"; rc=$?; pid=""
     --provision tests/data/prov/bad-strategy.json 2>"$tmp/bad.log"; rc=$?
 [[ $rc -eq 1 ]] && grep -q 'strategy: unknown strategy' "$tmp/bad.log"; check "a bad document is refused with its JSON path" $?
 
-echo "register: $pass passed, $fail failed"
-[[ $fail -eq 0 ]]
+summary register

@@ -10,32 +10,15 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 bin="$(pwd)/$1/shenggu"
 here=tests/system
-tmp=$(mktemp -d)
-pass=0
-fail=0
-pid=""
-
-cleanup() {
-    [[ -n "$pid" ]] && kill -9 "$pid" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-check() { # check NAME STATUS
-    if [[ "$2" -eq 0 ]]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL $1"; fi
-}
-
-free_udp_port() {
-    python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+. tests/system/lib.sh
 
 sipp_run() { # sipp_run SCENARIO PORT COUNT -> exit status of sipp
-    timeout 30 sipp -sf "$here/sipp/$1" -m "$3" -r 50 -i 127.0.0.1 -p "$(free_udp_port)" \
+    timeout 30 sipp -sf "$here/sipp/$1" -m "$3" -r 50 -i 127.0.0.1 -p "$(free_port)" \
         -timeout 10 -timeout_error -nostdin 127.0.0.1:"$2" \
         >"$tmp/sipp.out" 2>&1
 }
 
-port=$(free_udp_port)
+port=$(free_port)
 "$bin" serve --sip 127.0.0.1:"$port" --data "$tmp/var" 2>"$tmp/serve.log" &
 pid=$!
 
@@ -54,7 +37,7 @@ rss_before=$(awk '/^VmRSS/{print $2}' /proc/"$pid"/status)
 sipp_run options.xml "$port" 200; check "200 OPTIONS answered by 200 (SIPp)" $?
 sipp_run invite_501.xml "$port" 20; check "INVITE answered by 501 (SIPp)" $?
 timeout 30 sipp -sf "$here/sipp/options.xml" -m 20 -r 50 -t t1 -i 127.0.0.1 \
-    -p "$(free_udp_port)" -timeout 10 -timeout_error -nostdin 127.0.0.1:"$port" \
+    -p "$(free_port)" -timeout 10 -timeout_error -nostdin 127.0.0.1:"$port" \
     >"$tmp/sipp-tcp.out" 2>&1
 check "OPTIONS over TCP answered on the same connection (SIPp)" $?
 
@@ -176,5 +159,4 @@ grep -q "stopping signal=15" "$tmp/serve.log"; check "stop is logged" $?
 "$bin" serve --sip nowhere 2>/dev/null; [[ $? -eq 2 ]]; check "bad --sip is a usage error" $?
 "$bin" serve --data /proc/1/nope 2>/dev/null; [[ $? -eq 1 ]]; check "unusable data folder is an error" $?
 
-echo "serve: $pass passed, $fail failed"
-[[ $fail -eq 0 ]]
+summary serve
