@@ -12,6 +12,9 @@ pkgs=(
   libosip2-dev                                    # benchmark peer only
   sip-tester python3                              # system tests
   sqlite3                                         # system tests inspect the stored rows
+  baresip-core                                    # system test: a real softphone registers (test_baresip.sh; the
+                                                  # `baresip` metapackage adds only GUI/video plugins)
+  sipvicious                                      # system test: svwar/svcrack scans are defeated (test_sipvicious.sh)
 )
 miss=()
 for p in "${pkgs[@]}"; do

@@ -49,6 +49,8 @@ run sip-lint tests/system/test_sip_lint.sh "$asan"
 run provision tests/system/test_provision.sh "$asan"
 run serve tests/system/test_serve.sh "$asan"
 run register tests/system/test_register.sh "$asan"
+run baresip tests/system/test_baresip.sh "$asan"
+run sipvicious tests/system/test_sipvicious.sh "$asan"
 run torture tests/system/torture.sh "$asan"
 run fuzz scripts/fuzz.sh "$fuzz" "${FUZZ_SMOKE_SECONDS:-12}"
 

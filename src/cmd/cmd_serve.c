@@ -192,18 +192,21 @@ static void usage(FILE *f)
 {
 	fprintf(
 	    f, "usage: shenggu serve [--sip HOST:PORT] [--data DIR] [--db URL] [--provision FILE]\n"
-	       "                     [--log-level LEVEL]\n"
-	       "  --sip HOST:PORT    SIP over UDP and TCP (default 127.0.0.1:5060; [::1]:5060)\n"
-	       "  --data DIR         data folder (default ./var)\n"
-	       "  --db URL           sqlite:PATH (default sqlite:DIR/shenggu.db)\n"
-	       "  --provision FILE   apply this provisioning document before serving\n"
-	       "  --log-level LEVEL  debug, info, warn or error (default info)\n");
+	       "                     [--digest-order ORDER] [--log-level LEVEL]\n"
+	       "  --sip HOST:PORT       SIP over UDP and TCP (default 127.0.0.1:5060; [::1]:5060)\n"
+	       "  --data DIR            data folder (default ./var)\n"
+	       "  --db URL              sqlite:PATH (default sqlite:DIR/shenggu.db)\n"
+	       "  --provision FILE      apply this provisioning document before serving\n"
+	       "  --digest-order ORDER  challenges of a 401: sha256-first (default, RFC 8760),\n"
+	       "                        md5-first (for clients reading only the first one) or\n"
+	       "                        md5-only (for clients refusing unknown algorithms)\n"
+	       "  --log-level LEVEL     debug, info, warn or error (default info)\n");
 }
 
 int cmd_serve(int argc, char **argv)
 {
 	const char *sip = "127.0.0.1:5060", *data = "./var", *db = NULL, *provision = NULL;
-	bool md5_first = false;
+	enum reg_digest digest = REG_DIGEST_SHA256_FIRST;
 	char url[4200], errbuf[512];
 	struct sip_tport_conf conf;
 	struct serve s = {0};
@@ -229,10 +232,12 @@ int cmd_serve(int argc, char **argv)
 			db = val;
 		else if (!strcmp(opt, "--provision"))
 			provision = val;
-		else if (!strcmp(opt, "--digest-order") && !strcmp(val, "md5-first"))
-			md5_first = true;
 		else if (!strcmp(opt, "--digest-order") && !strcmp(val, "sha256-first"))
-			md5_first = false;
+			digest = REG_DIGEST_SHA256_FIRST;
+		else if (!strcmp(opt, "--digest-order") && !strcmp(val, "md5-first"))
+			digest = REG_DIGEST_MD5_FIRST;
+		else if (!strcmp(opt, "--digest-order") && !strcmp(val, "md5-only"))
+			digest = REG_DIGEST_MD5_ONLY;
 		else if (!strcmp(opt, "--log-level") && !log_level_parse(val, &lvl))
 			log_set_level(lvl);
 		else {
@@ -281,7 +286,7 @@ int cmd_serve(int argc, char **argv)
 		log_error("cannot start the event loop err=\"%s\"", strerror(-err));
 		goto out;
 	}
-	err = serve_reg_alloc(&s.reg, s.store, loop_timers(s.loop), md5_first);
+	err = serve_reg_alloc(&s.reg, s.store, loop_timers(s.loop), digest);
 	if (err) {
 		log_error("cannot start the registrar err=\"%s\"", strerror(-err));
 		goto out;

@@ -227,7 +227,7 @@ static int restore_one(const struct store_binding *sb, void *arg)
 }
 
 int serve_reg_alloc(struct serve_reg **srp, struct store *st, struct timer_wheel *tw,
-		    bool md5_first)
+		    enum reg_digest digest)
 {
 	const struct reg_ops ops = {
 	    .domain = op_domain,
@@ -248,7 +248,7 @@ int serve_reg_alloc(struct serve_reg **srp, struct store *st, struct timer_wheel
 	list_init(&sr->queue);
 	timer_init(&sr->flush_tmr);
 	reg_conf_default(&conf);
-	conf.md5_first = md5_first;
+	conf.digest = digest;
 	err = reg_alloc(&sr->reg, &conf, &ops, sr, tw);
 	if (err)
 		goto out;

@@ -27,11 +27,11 @@ struct serve_reg;
 
 /*
  * A registrar whose ops use @st (borrowed: it must outlive @srp), with the
- * bindings stored in @st restored (expired ones deleted). @md5_first:
- * challenge with MD5 before SHA-256 (see struct reg_conf). 0 or -errno.
+ * bindings stored in @st restored (expired ones deleted). @digest: the
+ * challenges a 401 carries (see enum reg_digest). 0 or -errno.
  */
 int serve_reg_alloc(struct serve_reg **srp, struct store *st, struct timer_wheel *tw,
-		    bool md5_first);
+		    enum reg_digest digest);
 /* The registrar, for reg_request() and lookups. */
 struct reg *serve_reg_reg(struct serve_reg *sr);
 /* Write what is queued now. */

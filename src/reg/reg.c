@@ -254,7 +254,9 @@ static int put_challenge(struct reg *reg, struct mbuf *mb, const char *realm, ui
 {
 	static const enum auth_hash sha_first[] = {AUTH_HASH_SHA256, AUTH_HASH_MD5};
 	static const enum auth_hash md5_first[] = {AUTH_HASH_MD5, AUTH_HASH_SHA256};
-	const enum auth_hash *order = reg->conf.md5_first ? md5_first : sha_first;
+	const enum auth_hash *order =
+	    reg->conf.digest == REG_DIGEST_SHA256_FIRST ? sha_first : md5_first;
+	size_t n = reg->conf.digest == REG_DIGEST_MD5_ONLY ? 1 : 2;
 	struct str r = str_cstr(realm);
 	char nonce[AUTH_NONCE_SIZE];
 	int err;
@@ -263,7 +265,7 @@ static int put_challenge(struct reg *reg, struct mbuf *mb, const char *realm, ui
 	 * challenged at once never share a nonce-count space. */
 	err = auth_nonce_make(&reg->key, &r, now_ms, reg->conf.nonce_ttl_ms, nonce);
 
-	for (size_t i = 0; !err && i < 2; i++)
+	for (size_t i = 0; !err && i < n; i++)
 		err = mbuf_printf(mb,
 				  "WWW-Authenticate: Digest realm=\"%s\", nonce=\"%s\", "
 				  "qop=\"auth\", algorithm=%s%s\r\n",

@@ -48,6 +48,19 @@
 
 struct reg;
 
+/*
+ * The challenges of a 401. RFC 8760 §2.4: one per algorithm, the preferred
+ * first (SHA-256). Some clients read only the first WWW-Authenticate and
+ * know only MD5 (SIPp 3.6, older phones): MD5_FIRST. Some refuse a 401 that
+ * carries any algorithm they do not know (libre 1.x, so baresip 1.0 in
+ * Debian 12): MD5_ONLY.
+ */
+enum reg_digest {
+	REG_DIGEST_SHA256_FIRST = 0,
+	REG_DIGEST_MD5_FIRST,
+	REG_DIGEST_MD5_ONLY,
+};
+
 struct reg_conf {
 	uint32_t default_expires; /* s, when neither ;expires nor Expires: 3600 */
 	uint32_t min_expires;	  /* s, a shorter non-zero request gets 423: 60 */
@@ -63,12 +76,8 @@ struct reg_conf {
 	uint32_t max_tracked;	  /* sources and source+AOR pairs counted or blocked: 10000 */
 	/* Nonce key shared by a cluster; NULL: a random key per instance. Copied. */
 	const struct auth_key *nonce_key;
-	/*
-	 * Challenge with MD5 before SHA-256. RFC 8760 §2.4 lists the preferred
-	 * algorithm first (SHA-256, the default), but some clients read only
-	 * the first WWW-Authenticate and know only MD5 (SIPp 3.6, older phones).
-	 */
-	bool md5_first;
+	/* Which challenges a 401 carries, in order (see enum reg_digest). */
+	enum reg_digest digest;
 };
 
 /* The defaults above. */

@@ -403,6 +403,40 @@ out:
 	return err;
 }
 
+/* --digest-order: MD5 first for clients reading one header, MD5 only for
+ * clients refusing any algorithm they do not know. */
+TEST(test_reg_challenge_digest_order)
+{
+	struct env e;
+	struct sip_peer s = src4("192.0.2.10", 5060);
+	struct reg_conf conf;
+	const struct sip_hdr *h;
+	int err;
+
+	reg_conf_default(&conf);
+	conf.digest = REG_DIGEST_MD5_FIRST;
+	err = env_init(&e, &conf);
+	TEST_ERR(err);
+	TEST_ERR(send_req(&e, &s, &acme1001));
+	TEST_EQUALS(401, e.status);
+	TEST_EQUALS(2, sip_msg_hdr_count(e.resp, SIP_HDR_WWW_AUTHENTICATE));
+	h = sip_msg_hdr(e.resp, SIP_HDR_WWW_AUTHENTICATE);
+	TEST_EQUALS(SIP_AUTH_ALG_MD5, h->p.auth->alg);
+	TEST_EQUALS(SIP_AUTH_ALG_SHA256, sip_hdr_next(e.resp, h)->p.auth->alg);
+	env_close(&e);
+
+	conf.digest = REG_DIGEST_MD5_ONLY;
+	err = env_init(&e, &conf);
+	TEST_ERR(err);
+	TEST_ERR(send_req(&e, &s, &acme1001));
+	TEST_EQUALS(401, e.status);
+	TEST_EQUALS(1, sip_msg_hdr_count(e.resp, SIP_HDR_WWW_AUTHENTICATE));
+	TEST_EQUALS(SIP_AUTH_ALG_MD5, sip_msg_hdr(e.resp, SIP_HDR_WWW_AUTHENTICATE)->p.auth->alg);
+out:
+	env_close(&e);
+	return err;
+}
+
 TEST(test_reg_register_sha256)
 {
 	struct env e;
