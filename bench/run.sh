@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Run the benchmarks in bench/ from a release build, pinned to one core.
+# Run the benchmarks in bench/ from a release build, pinned to one core
+# (the registrar benchmark: server on core 0, SIPp on core 1).
 #
 # Usage: bench/run.sh [BUILD_DIR] [SECONDS]
 #   BUILD_DIR  default build-bench; created with --buildtype=release
@@ -36,3 +37,7 @@ else
 fi
 echo "bench: $(uname -m), $(nproc) cores, ${pin[*]:-unpinned}, build $build ($buildtype)"
 "${pin[@]}" "$bin" "$seconds"
+
+# Registrar: authenticated REGISTER rate of shenggu serve and of Kamailio in
+# the same run (SIPp on loopback, pinned), and the memory of 50,000 agents.
+bench/bench_register.sh "$build"
