@@ -20,7 +20,7 @@ static const struct sip_tx_conf conf_default = {
     .t4_ms = 5000,
     .timer_d_ms = 32000,
     .trying_ms = 200,
-    .max_tx = 65536,
+    .max_tx = 262144, /* ~4,000 non-INVITE requests/s held 32 s (Timer J) */
     .retry_after_s = 5,
 };
 

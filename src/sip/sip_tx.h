@@ -58,7 +58,7 @@ struct sip_tx_conf {
 	uint32_t t4_ms;		/* longest a message stays in the network, default 5000 */
 	uint32_t timer_d_ms;	/* timer D over UDP, default 32000 (at least 32 s) */
 	uint32_t trying_ms;	/* 100 Trying for INVITE when the TU is silent, default 200 */
-	uint32_t max_tx;	/* transactions at once, default 65536 */
+	uint32_t max_tx;	/* transactions at once, default 262144 */
 	uint32_t retry_after_s; /* Retry-After of the layer's 503, default 5 */
 };
 

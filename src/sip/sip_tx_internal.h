@@ -21,6 +21,7 @@ struct sip_txl {
 	struct hash *txs;	 /* key -> struct sip_tx; keys live in the transactions */
 	struct list all;	 /* every transaction, for sip_txl_free() */
 	size_t count;
+	uint64_t rejected; /* requests answered 503 over the limit */
 };
 
 struct sip_tx {

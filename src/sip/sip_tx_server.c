@@ -181,7 +181,10 @@ static int reject_busy(struct sip_txl *txl, const struct sip_msg *req, const str
 	err = sip_tx_resp_peer(&dst, req, src);
 	err = err ? err : print_own(&mb, txl, req, src, 503);
 	if (!err) {
-		log_debug("transaction limit %u reached: 503", txl->conf.max_tx);
+		/* An operator must see this, but not once per request. */
+		if (txl->rejected++ % 1000 == 0)
+			log_warn("transaction limit reached, answering 503 limit=%u rejected=%llu",
+				 txl->conf.max_tx, (unsigned long long)txl->rejected);
 		tx_send(txl, &dst, &mb);
 	}
 	mbuf_reset(&mb);
@@ -360,8 +363,10 @@ static int respond(struct sip_tx *st, unsigned status, const void *buf, size_t l
 			return err;
 		/* A response that does not parse only loses the To tag check. */
 	}
-	/* Copy first: on -ENOMEM the transaction keeps its previous response. */
-	mbuf_init(&mb, 0);
+	/* Copy first: on -ENOMEM the transaction keeps its previous response.
+	 * The limit makes the buffer exactly @len long: a completed transaction
+	 * keeps its response for Timer J (32 s), so this is most of its memory. */
+	mbuf_init(&mb, len);
 	err = mbuf_write(&mb, buf, len);
 	if (err) {
 		mem_free((void *)tag.p);
