@@ -29,3 +29,34 @@ summary() {
 free_port() {
     python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
+
+#   start ARGS...       run `$bin serve --sip 127.0.0.1:$port --data $tmp/var ARGS...`
+#                       in the background ($pid), logging to its own file ($log,
+#                       $tmp/serve-N.log), and wait (bounded) until it listens
+starts=0
+start() {
+    starts=$((starts + 1))
+    log="$tmp/serve-$starts.log"
+    "$bin" serve --sip 127.0.0.1:"$port" --data "$tmp/var" "$@" 2>"$log" &
+    pid=$!
+    for _ in $(seq 1 50); do
+        grep -q "listening addr=127.0.0.1:$port" "$log" 2>/dev/null && return 0
+        kill -0 "$pid" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
+
+#   sipp_as SRC_IP SCENARIO DOMAIN USER PASSWORD [COUNT]
+#                       run tests/system/sipp/SCENARIO as USER@DOMAIN from SRC_IP
+#                       against $port, with digest credentials; each user's
+#                       "phone" keeps its port, so a refresh finds its binding
+declare -A phone_port
+sipp_as() {
+    local ip="$1" sf="$2" domain="$3" user="$4" pw="$5" n="${6:-1}"
+    local key="$ip/$domain/$user"
+    [[ -n "${phone_port[$key]:-}" ]] || phone_port[$key]=$(free_port)
+    timeout 60 sipp -sf "tests/system/sipp/$sf" -m "$n" -r 20 -i "$ip" -p "${phone_port[$key]}" \
+        -key domain "$domain" -key user "$user" -au "$user" -ap "$pw" \
+        -timeout 20 -timeout_error -nostdin 127.0.0.1:"$port" >"$tmp/sipp.out" 2>&1
+}

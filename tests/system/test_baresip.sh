@@ -33,20 +33,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-starts=0
-start() { # each start logs to its own file, $tmp/serve-N.log
-    starts=$((starts + 1))
-    log="$tmp/serve-$starts.log"
-    "$bin" serve --sip 127.0.0.1:"$port" --data "$tmp/var" --digest-order md5-only \
-        --log-level debug "$@" 2>"$log" &
-    pid=$!
-    for _ in $(seq 1 50); do
-        grep -q "listening addr=127.0.0.1:$port" "$log" 2>/dev/null && return 0
-        kill -0 "$pid" 2>/dev/null || return 1
-        sleep 0.1
-    done
-    return 1
-}
 
 q() { # q SQL -> one value from the server's database
     sqlite3 "$tmp/var/shenggu.db" "$1"
@@ -70,7 +56,7 @@ until_ok() {
 }
 
 port=$(free_port)
-start --provision "$doc"; check "serve starts with the provisioning document" $?
+start --digest-order md5-only --log-level debug --provision "$doc"; check "serve starts with the provisioning document" $?
 
 # baresip's own config folder: only what registering needs.
 conf="$tmp/baresip"

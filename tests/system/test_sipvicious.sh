@@ -31,31 +31,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# sipp_as SRC_IP SCENARIO DOMAIN USER PASSWORD -> sipp's exit status
-sipp_as() {
-    local ip="$1" sf="$2" domain="$3" user="$4" pw="$5"
-    timeout 60 sipp -sf "$here/sipp/$sf" -m 1 -i "$ip" -p "$(free_port)" \
-        -key domain "$domain" -key user "$user" -au "$user" -ap "$pw" \
-        -timeout 20 -timeout_error -nostdin 127.0.0.1:"$port" >"$tmp/sipp.out" 2>&1
-}
-
-starts=0
-# MD5 first: the real agent is SIPp 3.6, which reads only the first challenge
-# and knows only MD5 (svcrack copes with either order).
-start() { # each start logs to its own file, $tmp/serve-N.log
-    starts=$((starts + 1))
-    log="$tmp/serve-$starts.log"
-    "$bin" serve --sip 127.0.0.1:"$port" --data "$tmp/var" --digest-order md5-first \
-        --log-level debug "$@" 2>"$log" &
-    pid=$!
-    for _ in $(seq 1 50); do
-        grep -q "listening addr=127.0.0.1:$port" "$log" 2>/dev/null && return 0
-        kill -0 "$pid" 2>/dev/null || return 1
-        sleep 0.1
-    done
-    return 1
-}
-
 wait_log() { # wait_log PATTERN TENTHS -> 0 once the server log has it
     for _ in $(seq 1 "$2"); do
         grep -q -- "$1" "$log" && return 0
@@ -93,7 +68,9 @@ svwar_finds_nothing() {
 }
 
 port=$(free_port)
-start --provision "$doc"; check "serve starts with the provisioning document" $?
+# MD5 first: the real agent is SIPp 3.6, which reads only the first challenge
+# and knows only MD5 (svcrack copes with either order).
+start --digest-order md5-first --log-level debug --provision "$doc"; check "serve starts with the provisioning document" $?
 
 # (a) Enumeration. svwar first asks for a random extension to learn what
 # "no such user" looks like; it gets the same 401 challenge as anyone.
