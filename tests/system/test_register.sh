@@ -37,6 +37,8 @@ sipp_as 127.0.0.1 reg_ok.xml acme.example 1001 s3cret-1001; check "1001@acme reg
 stored acme 1001 1; check "the binding is in the database" $?
 sipp_as 127.0.0.1 reg_ok.xml acme.example 1001 s3cret-1001; check "a refresh is accepted" $?
 stored acme 1001 1; check "a refresh keeps one binding" $?
+sipp_as 127.0.0.1 reg_lost_200.xml acme.example 1001 s3cret-1001 10
+check "lost 200s: the retransmitted REGISTER gets its 200 again (10 calls)" $?
 sipp_as 127.0.0.1 reg_403.xml acme.example 1001 wrong-password; check "a wrong password gets 403" $?
 sipp_as 127.0.0.1 reg_403.xml acme.example 7777 whatever; check "an unknown user gets 403 too" $?
 sipp_as 127.0.0.1 reg_404.xml nowhere.example 1001 s3cret-1001; check "an unknown domain gets 404" $?
