@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <jansson.h>
 #include <unistd.h>
 
 #define LOG_MODULE "serve"
@@ -203,67 +204,141 @@ static void usage(FILE *f)
 	       "  --log-level LEVEL     debug, info, warn or error (default info)\n");
 }
 
+/* The options, from --config first, then from the command line. */
+struct opts {
+	const char *sip, *data, *db, *provision;
+	enum reg_digest digest;
+};
+
+/* Apply "--@name @val"; 0, or -EINVAL for an unknown option or value. */
+static int set_option(struct opts *o, const char *name, const char *val)
+{
+	enum log_level lvl;
+
+	if (!strcmp(name, "sip"))
+		o->sip = val;
+	else if (!strcmp(name, "data"))
+		o->data = val;
+	else if (!strcmp(name, "db"))
+		o->db = val;
+	else if (!strcmp(name, "provision"))
+		o->provision = val;
+	else if (!strcmp(name, "digest-order") && !strcmp(val, "sha256-first"))
+		o->digest = REG_DIGEST_SHA256_FIRST;
+	else if (!strcmp(name, "digest-order") && !strcmp(val, "md5-first"))
+		o->digest = REG_DIGEST_MD5_FIRST;
+	else if (!strcmp(name, "digest-order") && !strcmp(val, "md5-only"))
+		o->digest = REG_DIGEST_MD5_ONLY;
+	else if (!strcmp(name, "log-level") && !log_level_parse(val, &lvl))
+		log_set_level(lvl);
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * --config FILE: a JSON object of the same options without their dashes,
+ * e.g. {"sip": "0.0.0.0:5060", "data": "/var/lib/shenggu", "log-level": "info"}.
+ * The command line overrides it. *@rootp keeps the strings alive.
+ */
+static int load_config(struct opts *o, const char *path, json_t **rootp)
+{
+	json_error_t jerr;
+	json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr), *val;
+	const char *key;
+
+	if (!root) {
+		fprintf(stderr, "shenggu serve: --config %s: line %d: %s\n", path, jerr.line,
+			jerr.text);
+		return -EINVAL;
+	}
+	*rootp = root;
+	if (!json_is_object(root)) {
+		fprintf(stderr, "shenggu serve: --config %s: expected a JSON object\n", path);
+		return -EINVAL;
+	}
+	json_object_foreach(root, key, val)
+	{
+		if (!strcmp(key, "config") || !json_is_string(val)) {
+			fprintf(stderr,
+				"shenggu serve: --config %s: %s: expected a string option\n", path,
+				key);
+			return -EINVAL;
+		}
+		if (set_option(o, key, json_string_value(val))) {
+			fprintf(stderr, "shenggu serve: --config %s: %s: unknown option or value\n",
+				path, key);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 int cmd_serve(int argc, char **argv)
 {
-	const char *sip = "127.0.0.1:5060", *data = "./var", *db = NULL, *provision = NULL;
-	enum reg_digest digest = REG_DIGEST_SHA256_FIRST;
+	struct opts o = {.sip = "127.0.0.1:5060", .data = "./var"};
+	const char *sip, *data, *db, *provision;
+	enum reg_digest digest;
 	char url[4200], errbuf[512];
 	struct sip_tport_conf conf;
 	struct serve s = {0};
+	json_t *config = NULL;
 	int err, rc = 1;
 
-	for (int i = 1; i < argc; i += 2) {
-		const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
-		enum log_level lvl;
-
-		if (!strcmp(opt, "--help")) {
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help")) {
 			usage(stdout);
 			return 0;
 		}
-		if (!val) {
-			usage(stderr);
-			return 2;
-		}
-		if (!strcmp(opt, "--sip"))
-			sip = val;
-		else if (!strcmp(opt, "--data"))
-			data = val;
-		else if (!strcmp(opt, "--db"))
-			db = val;
-		else if (!strcmp(opt, "--provision"))
-			provision = val;
-		else if (!strcmp(opt, "--digest-order") && !strcmp(val, "sha256-first"))
-			digest = REG_DIGEST_SHA256_FIRST;
-		else if (!strcmp(opt, "--digest-order") && !strcmp(val, "md5-first"))
-			digest = REG_DIGEST_MD5_FIRST;
-		else if (!strcmp(opt, "--digest-order") && !strcmp(val, "md5-only"))
-			digest = REG_DIGEST_MD5_ONLY;
-		else if (!strcmp(opt, "--log-level") && !log_level_parse(val, &lvl))
-			log_set_level(lvl);
-		else {
-			fprintf(stderr, "shenggu serve: bad option '%s'\n", opt);
-			usage(stderr);
+	}
+	/* The file first, whatever its place: the command line wins. */
+	for (int i = 1; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "--config") && load_config(&o, argv[i + 1], &config)) {
+			json_decref(config);
 			return 2;
 		}
 	}
+	for (int i = 1; i < argc; i += 2) {
+		const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!val || strncmp(opt, "--", 2)) {
+			usage(stderr);
+			json_decref(config);
+			return 2;
+		}
+		if (!strcmp(opt, "--config"))
+			continue;
+		if (set_option(&o, opt + 2, val)) {
+			fprintf(stderr, "shenggu serve: bad option '%s %s'\n", opt, val);
+			usage(stderr);
+			json_decref(config);
+			return 2;
+		}
+	}
+	sip = o.sip;
+	data = o.data;
+	db = o.db;
+	provision = o.provision;
+	digest = o.digest;
+	mbuf_init(&s.out, 65535);
 	sip_tport_conf_default(&conf);
 	if (parse_hostport(sip, &conf.addr)) {
 		fprintf(stderr, "shenggu serve: --sip %s: expected HOST:PORT\n", sip);
-		return 2;
+		rc = 2;
+		goto out;
 	}
 	err = ensure_dir(data);
 	if (err) {
 		log_error("data folder unusable dir=%s err=\"%s\"", data, strerror(-err));
-		return 1;
+		goto out;
 	}
 	if (!db) {
 		if (store_url_default(url, sizeof(url), data)) {
 			log_error("data folder path too long dir=%s", data);
-			return 1;
+			goto out;
 		}
 		db = url;
 	}
-	mbuf_init(&s.out, 65535);
 	err = store_open(&s.store, db, errbuf, sizeof(errbuf));
 	if (err) {
 		log_error("cannot open the database db=%s err=\"%s\"", db, errbuf);
@@ -318,6 +393,7 @@ int cmd_serve(int argc, char **argv)
 	log_info("stopped");
 	rc = 0;
 out:
+	json_decref(config);
 	/* After a failed start-up, close what was opened and let the loop
 	 * finish closing its handles (on_signal did this for a normal stop). */
 	if (s.loop) {

@@ -157,6 +157,35 @@ pid=""
 grep -q "stopping signal=15" "$tmp/serve.log"; check "stop is logged" $?
 
 "$bin" serve --sip nowhere 2>/dev/null; [[ $? -eq 2 ]]; check "bad --sip is a usage error" $?
+
+# --config: the same options in a JSON file; the command line overrides it.
+cport=$(free_port)
+printf '{"sip": "127.0.0.1:%s", "data": "%s", "log-level": "debug"}\n' "$cport" "$tmp/cvar" \
+    > "$tmp/serve.json"
+"$bin" serve --config "$tmp/serve.json" 2>"$tmp/config.log" &
+pid=$!
+for _ in $(seq 1 50); do
+    grep -q "listening addr=127.0.0.1:$cport" "$tmp/config.log" && break
+    sleep 0.1
+done
+grep -q "listening addr=127.0.0.1:$cport proto=udp+tcp data=$tmp/cvar" "$tmp/config.log"
+check "--config sets the listening address and data folder" $?
+kill -TERM "$pid"; wait "$pid"; pid=""
+oport=$(free_port)
+"$bin" serve --sip 127.0.0.1:"$oport" --config "$tmp/serve.json" 2>"$tmp/config2.log" &
+pid=$!
+for _ in $(seq 1 50); do
+    grep -q "listening addr=127.0.0.1:$oport" "$tmp/config2.log" && break
+    sleep 0.1
+done
+grep -q "listening addr=127.0.0.1:$oport " "$tmp/config2.log"; check "the command line overrides --config" $?
+kill -TERM "$pid"; wait "$pid"; pid=""
+printf '{"sip": "127.0.0.1:1", "colour": "blue"}\n' > "$tmp/bad.json"
+"$bin" serve --config "$tmp/bad.json" 2>"$tmp/bad.log"; rc=$?
+[[ $rc -eq 2 ]] && grep -q 'colour: unknown option' "$tmp/bad.log"; check "an unknown --config key is named" $?
+printf '{"sip": 5060' > "$tmp/broken.json"
+"$bin" serve --config "$tmp/broken.json" 2>"$tmp/broken.log"; rc=$?
+[[ $rc -eq 2 ]] && grep -q 'broken.json: line 1' "$tmp/broken.log"; check "broken --config JSON is refused with its line" $?
 "$bin" serve --data /proc/1/nope 2>/dev/null; [[ $? -eq 1 ]]; check "unusable data folder is an error" $?
 
 summary serve
