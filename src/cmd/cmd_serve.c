@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <jansson.h>
+#include <openssl/rand.h>
 #include <unistd.h>
 
 #define LOG_MODULE "serve"
@@ -42,6 +43,7 @@
 #define SERVER_HEADER "Server: Shenggu/" SHENGGU_VERSION "\r\n"
 
 struct serve {
+	uint32_t tag_seed[2]; /* random at start: To tags cannot be guessed */
 	struct loop *loop;
 	struct sip_tport *sip;
 	struct sip_txl *txl;
@@ -50,6 +52,29 @@ struct serve {
 	struct mbuf out;       /* a response being built */
 };
 
+/*
+ * Our To tag for a response to @req (RFC 3261 §19.3: unique, random): the
+ * hash of its Call-ID and From tag under two random seeds, so every dialog
+ * gets its own and a retransmitted request gets the same one.
+ */
+static void to_tag(const struct serve *s, const struct sip_msg *req, char buf[17])
+{
+	uint32_t h[2];
+
+	for (int k = 0; k < 2; k++) {
+		struct str parts[2] = {req->call_id, req->from->tag};
+
+		h[k] = s->tag_seed[k];
+		for (int i = 0; i < 2; i++) {
+			for (size_t j = 0; j < parts[i].len; j++) {
+				h[k] ^= (unsigned char)parts[i].p[j];
+				h[k] *= 16777619u;
+			}
+		}
+	}
+	snprintf(buf, 17, "%08x%08x", h[0], h[1]);
+}
+
 /* A new request, once per transaction; @st is NULL for an ACK to a 2xx. */
 static void on_request(void *arg, struct sip_tx *st, const struct sip_msg *req,
 		       const struct sip_peer *src)
@@ -57,6 +82,7 @@ static void on_request(void *arg, struct sip_tx *st, const struct sip_msg *req,
 	struct serve *s = arg;
 	struct sip_reply r = {0};
 	struct sip_tx *inv = NULL;
+	char tag[17];
 	int err;
 
 	if (!st)
@@ -99,7 +125,8 @@ static void on_request(void *arg, struct sip_tx *st, const struct sip_msg *req,
 		r.headers = STR("Allow: " SIP_ALLOW "\r\n" SERVER_HEADER);
 		break;
 	}
-	r.to_tag = STR("sg-node1");
+	to_tag(s, req, tag);
+	r.to_tag = str_cstr(tag);
 	err = sip_tx_reply(st, req, &r);
 	if (err)
 		log_debug("reply not sent status=%u err=%d", r.status, err);
@@ -127,6 +154,8 @@ static void on_signal(int signum, void *arg)
 	struct serve *s = arg;
 	struct sip_tport_stats st;
 
+	if (!s->sip)
+		return; /* already stopping */
 	sip_tport_stats(s->sip, &st);
 	log_info("stopping signal=%d rx=%llu tx=%llu bad=%llu", signum, (unsigned long long)st.rx,
 		 (unsigned long long)st.tx, (unsigned long long)st.bad);
@@ -321,6 +350,10 @@ int cmd_serve(int argc, char **argv)
 	provision = o.provision;
 	digest = o.digest;
 	mbuf_init(&s.out, 65535);
+	if (RAND_bytes((unsigned char *)s.tag_seed, sizeof(s.tag_seed)) != 1) {
+		log_error("no randomness for tags");
+		goto out;
+	}
 	sip_tport_conf_default(&conf);
 	if (parse_hostport(sip, &conf.addr)) {
 		fprintf(stderr, "shenggu serve: --sip %s: expected HOST:PORT\n", sip);

@@ -83,6 +83,17 @@ try:
     say(b"received=127.0.0.1" in first and b"rport=" in first, "udp answer carries received and rport (RFC 3581)")
 except socket.timeout:
     say(False, "udp retransmission gets the same answer"); say(False, "udp answer carries received and rport (RFC 3581)")
+# Each dialog gets its own random To tag (RFC 3261 §19.3).
+import re
+tags = []
+for cid in (b"tagA", b"tagB"):
+    u.sendto(opt.replace(b"Call-ID: retx", b"Call-ID: " + cid).replace(b"z9hG4bKretx", b"z9hG4bK" + cid), ("127.0.0.1", port))
+    try:
+        m = re.search(rb"\r\nTo: [^\r]*;tag=([0-9a-f]+)\r\n", u.recv(65535))
+        tags.append(m.group(1) if m else None)
+    except socket.timeout:
+        tags.append(None)
+say(None not in tags and len(tags[0]) == 16 and tags[0] != tags[1], "different calls get different To tags")
 cancel = opt.replace(b"OPTIONS sip:127.0.0.1", b"CANCEL sip:127.0.0.1").replace(b"7 OPTIONS", b"7 CANCEL").replace(b"z9hG4bKretx", b"z9hG4bKnone")
 u.sendto(cancel, ("127.0.0.1", port))
 try:
