@@ -24,15 +24,12 @@ static bool cstr(char *buf, size_t size, const struct str *s)
 	return true;
 }
 
-struct binding_text;
-
-/* One queued binding change, with its own copies of the strings. */
+/* One queued binding change: one allocation, its strings after it. */
 struct pending {
 	struct list_elem le;
 	bool del;
-	int64_t expires_at;
-	uint32_t cseq;
-	struct binding_text *t;
+	struct store_binding b; /* its strings point into text[] */
+	char text[];
 };
 
 struct serve_reg {
@@ -84,22 +81,6 @@ static int op_ha1(void *arg, const struct reg_tenant *tenant, const struct str *
 	return 0;
 }
 
-struct binding_text {
-	char tenant[STORE_ID_SIZE], aor[STORE_ID_SIZE], contact[2048], call_id[512];
-	char path[2048], instance[256], received[64];
-};
-
-static bool binding_text(struct binding_text *t, const struct reg_binding *b)
-{
-	return cstr(t->tenant, sizeof(t->tenant), &b->tenant_id) &&
-	       cstr(t->aor, sizeof(t->aor), &b->user) &&
-	       cstr(t->contact, sizeof(t->contact), &b->contact) &&
-	       cstr(t->call_id, sizeof(t->call_id), &b->call_id) &&
-	       cstr(t->path, sizeof(t->path), &b->path) &&
-	       cstr(t->instance, sizeof(t->instance), &b->instance) &&
-	       !reg_src_print(&b->src, t->received, sizeof(t->received));
-}
-
 static void flush_queue(struct serve_reg *sr)
 {
 	struct list_elem *e, *tmp;
@@ -109,29 +90,14 @@ static void flush_queue(struct serve_reg *sr)
 	list_for_each_safe(&sr->queue, e, tmp)
 	{
 		struct pending *p = list_entry(e, struct pending, le);
-		struct binding_text *t = p->t;
 
-		if (!err && p->del) {
-			err = store_binding_del(sr->st, t->tenant, t->aor, t->contact);
-		} else if (!err) {
-			struct store_binding sb = {
-			    .tenant_id = t->tenant,
-			    .aor = t->aor,
-			    .contact = t->contact,
-			    .expires_at = p->expires_at,
-			    .call_id = t->call_id,
-			    .cseq = p->cseq,
-			    .path = t->path,
-			    .received = t->received,
-			    .instance = t->instance,
-			};
-
-			err = store_binding_put(sr->st, &sb);
-		}
+		if (!err && p->del)
+			err = store_binding_del(sr->st, p->b.tenant_id, p->b.aor, p->b.contact);
+		else if (!err)
+			err = store_binding_put(sr->st, &p->b);
 		if (err > 0)
 			err = 0; /* put/del report whether a row changed */
 		list_unlink(&p->le);
-		mem_free(p->t);
 		mem_free(p);
 	}
 	sr->queued = 0;
@@ -148,29 +114,57 @@ static void on_flush(void *arg)
 	flush_queue(arg);
 }
 
+/* Copy @v into *@pos (NUL-terminated) and return where it starts. */
+static const char *put_text(char **pos, const struct str *v)
+{
+	char *start = *pos;
+
+	if (v->len)
+		memcpy(start, v->p, v->len);
+	start[v->len] = '\0';
+	*pos += v->len + 1;
+	return start;
+}
+
 static void enqueue(struct serve_reg *sr, const struct reg_binding *b, bool del)
 {
-	struct pending *p = mem_zalloc(sizeof(*p));
+	/* The same bounds as the store's columns: refuse, never cut. */
+	static const size_t max[] = {STORE_ID_SIZE, STORE_ID_SIZE, 2048, 512, 2048, 256};
+	const struct str *v[] = {&b->tenant_id, &b->user, &b->contact,
+				 &b->call_id,	&b->path, &b->instance};
+	char received[64], *pos;
+	struct str rcv;
+	struct pending *p;
+	size_t len = 0;
 
-	if (p)
-		p->t = mem_alloc(sizeof(*p->t));
-	if (!p || !p->t) {
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		if (v[i]->len >= max[i]) {
+			log_error("binding too long to store aor=%.*s@%.*s", STR_FMT(&b->user),
+				  STR_FMT(&b->domain));
+			return;
+		}
+		len += v[i]->len + 1;
+	}
+	if (reg_src_print(&b->src, received, sizeof(received)))
+		return;
+	rcv = str_cstr(received);
+	p = mem_zalloc(sizeof(*p) + len + rcv.len + 1);
+	if (!p) {
 		log_error("binding change dropped: out of memory aor=%.*s@%.*s", STR_FMT(&b->user),
 			  STR_FMT(&b->domain));
-		if (p)
-			mem_free(p);
 		return;
 	}
-	if (!binding_text(p->t, b)) {
-		log_error("binding too long to store aor=%.*s@%.*s", STR_FMT(&b->user),
-			  STR_FMT(&b->domain));
-		mem_free(p->t);
-		mem_free(p);
-		return;
-	}
+	pos = p->text;
 	p->del = del;
-	p->expires_at = (int64_t)(b->expires_ms / 1000);
-	p->cseq = b->cseq;
+	p->b.tenant_id = put_text(&pos, &b->tenant_id);
+	p->b.aor = put_text(&pos, &b->user);
+	p->b.contact = put_text(&pos, &b->contact);
+	p->b.call_id = put_text(&pos, &b->call_id);
+	p->b.path = put_text(&pos, &b->path);
+	p->b.instance = put_text(&pos, &b->instance);
+	p->b.received = put_text(&pos, &rcv);
+	p->b.expires_at = (int64_t)(b->expires_ms / 1000);
+	p->b.cseq = b->cseq;
 	list_append(&sr->queue, &p->le);
 	if (++sr->queued >= SERVE_REG_FLUSH_MAX) {
 		timer_cancel(&sr->flush_tmr);
