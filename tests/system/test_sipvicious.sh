@@ -19,7 +19,6 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 bin="$(pwd)/$1/shenggu"
-here=tests/system
 doc=tests/data/prov/good.json
 . tests/system/lib.sh
 crack_pid=""
