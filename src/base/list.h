@@ -79,6 +79,18 @@ static inline void list_unlink(struct list_elem *e)
 	e->prev = e->next = NULL;
 }
 
+/* Move every element of @from to the end of @to, in order; @from ends empty. */
+static inline void list_splice_tail(struct list *to, struct list *from)
+{
+	if (list_empty(from))
+		return;
+	from->head.next->prev = to->head.prev;
+	to->head.prev->next = from->head.next;
+	from->head.prev->next = &to->head;
+	to->head.prev = from->head.prev;
+	from->head.next = from->head.prev = &from->head;
+}
+
 static inline struct list_elem *list_head(const struct list *l)
 {
 	return list_empty(l) ? NULL : l->head.next;

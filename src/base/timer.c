@@ -298,3 +298,8 @@ unsigned timer_wheel_count(const struct timer_wheel *tw)
 	}
 	return (unsigned)n;
 }
+
+uint64_t timer_wheel_now(const struct timer_wheel *tw)
+{
+	return tw->now;
+}

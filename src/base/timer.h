@@ -59,6 +59,9 @@ unsigned timer_wheel_advance(struct timer_wheel *tw, uint64_t now_ms);
 /* Milliseconds from the wheel's time to the earliest deadline, or -1 when none is pending. */
 int64_t timer_wheel_next(const struct timer_wheel *tw);
 
+/* The wheel's clock: the time of the last advance (or of the alloc). */
+uint64_t timer_wheel_now(const struct timer_wheel *tw);
+
 /* Number of pending timers. */
 unsigned timer_wheel_count(const struct timer_wheel *tw);
 

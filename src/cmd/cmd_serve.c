@@ -92,7 +92,13 @@ static void on_request(void *arg, struct sip_tx *st, const struct sip_msg *req,
 		s->out.pos = s->out.end = 0;
 		err = reg_request(serve_reg_reg(s->reg), req, src, clock_real_ms(), &s->out);
 		if (err > 0) {
-			err = sip_tx_respond(st, s->out.buf, s->out.end);
+			/* The challenge to a request without credentials is answered
+			 * statelessly (RFC 3261 §8.2.7): half of every registration,
+			 * and nothing worth remembering for Timer J. */
+			if (err == 401 && !sip_msg_hdr(req, SIP_HDR_AUTHORIZATION))
+				err = sip_tx_respond_stateless(st, s->out.buf, s->out.end);
+			else
+				err = sip_tx_respond(st, s->out.buf, s->out.end);
 			if (err)
 				log_debug("REGISTER answer not sent err=%d", err);
 			return;
@@ -149,16 +155,28 @@ static void on_sip(const struct sip_msg *msg, const struct sip_peer *from, void 
 		log_debug("message not handled err=%d", r);
 }
 
+/* The transport's and the transaction layer's counters, once, at the stop. */
+static void log_stop(const struct serve *s, int signum)
+{
+	struct sip_tport_stats st;
+	struct sip_txl_stats ts;
+
+	sip_tport_stats(s->sip, &st);
+	sip_txl_stats(s->txl, &ts);
+	log_info("stopping signal=%d rx=%llu tx=%llu bad=%llu tx_rejected=%llu tx_done_early=%llu "
+		 "tx_stateless=%llu",
+		 signum, (unsigned long long)st.rx, (unsigned long long)st.tx,
+		 (unsigned long long)st.bad, (unsigned long long)ts.rejected,
+		 (unsigned long long)ts.done_early, (unsigned long long)ts.stateless);
+}
+
 static void on_signal(int signum, void *arg)
 {
 	struct serve *s = arg;
-	struct sip_tport_stats st;
 
 	if (!s->sip)
 		return; /* already stopping */
-	sip_tport_stats(s->sip, &st);
-	log_info("stopping signal=%d rx=%llu tx=%llu bad=%llu", signum, (unsigned long long)st.rx,
-		 (unsigned long long)st.tx, (unsigned long long)st.bad);
+	log_stop(s, signum);
 	serve_reg_free(s->reg);
 	s->reg = NULL;
 	sip_txl_free(s->txl);
@@ -394,7 +412,7 @@ int cmd_serve(int argc, char **argv)
 		log_error("cannot start the event loop err=\"%s\"", strerror(-err));
 		goto out;
 	}
-	err = serve_reg_alloc(&s.reg, s.store, loop_timers(s.loop), digest);
+	err = serve_reg_alloc(&s.reg, s.store, db, loop_timers(s.loop), digest);
 	if (err) {
 		log_error("cannot start the registrar err=\"%s\"", strerror(-err));
 		goto out;

@@ -5,8 +5,10 @@
  * buffer is refused with a log line rather than cut.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #define LOG_MODULE "serve"
 #include "base/clock.h"
@@ -34,11 +36,16 @@ struct pending {
 
 struct serve_reg {
 	struct reg *reg;
-	struct store *st;
-	struct timer_wheel *tw;
-	struct timer flush_tmr;
+	struct store *st; /* the loop's connection: lookups */
+
+	/* The writer thread and what it shares with the loop, under mu. */
+	struct store *wst; /* the writer's own connection */
+	pthread_t writer;
+	bool writer_started;
+	pthread_mutex_t mu;
+	pthread_cond_t cv; /* work queued, or stop */
 	struct list queue; /* struct pending, oldest first */
-	unsigned queued;
+	bool stop;
 };
 
 static int op_domain(void *arg, const struct str *domain, struct reg_tenant *out)
@@ -81,37 +88,67 @@ static int op_ha1(void *arg, const struct reg_tenant *tenant, const struct str *
 	return 0;
 }
 
-static void flush_queue(struct serve_reg *sr)
+/* One transaction for a batch, on the writer's connection. */
+static void write_batch(struct serve_reg *sr, struct list *batch)
 {
 	struct list_elem *e, *tmp;
-	unsigned n = sr->queued;
-	int err = n ? store_begin(sr->st) : 0;
+	unsigned n = 0;
+	int err = store_begin(sr->wst);
 
-	list_for_each_safe(&sr->queue, e, tmp)
+	list_for_each_safe(batch, e, tmp)
 	{
 		struct pending *p = list_entry(e, struct pending, le);
 
 		if (!err && p->del)
-			err = store_binding_del(sr->st, p->b.tenant_id, p->b.aor, p->b.contact);
+			err = store_binding_del(sr->wst, p->b.tenant_id, p->b.aor, p->b.contact);
 		else if (!err)
-			err = store_binding_put(sr->st, &p->b);
+			err = store_binding_put(sr->wst, &p->b);
 		if (err > 0)
 			err = 0; /* put/del report whether a row changed */
 		list_unlink(&p->le);
 		mem_free(p);
+		n++;
 	}
-	sr->queued = 0;
-	if (n && !err)
-		err = store_commit(sr->st);
+	if (!err)
+		err = store_commit(sr->wst);
 	if (err) {
-		store_rollback(sr->st);
+		store_rollback(sr->wst);
 		log_error("bindings not stored changes=%u err=%d", n, err);
 	}
 }
 
-static void on_flush(void *arg)
+/*
+ * The writer: takes everything queued and writes it in one transaction.
+ * While a commit waits for the disk, new changes gather, so batches grow
+ * with the load by themselves and the event loop never waits for an fsync.
+ */
+static void *writer_main(void *arg)
 {
-	flush_queue(arg);
+	struct serve_reg *sr = arg;
+	struct list batch;
+
+	list_init(&batch);
+	pthread_mutex_lock(&sr->mu);
+	for (;;) {
+		while (list_empty(&sr->queue) && !sr->stop)
+			pthread_cond_wait(&sr->cv, &sr->mu);
+		if (list_empty(&sr->queue))
+			break; /* stop, and nothing left to write */
+		if (!sr->stop) {
+			/* Let a batch gather: one commit (fsync, WAL frames, locks)
+			 * then serves the changes of SERVE_REG_LINGER_MS, not one. */
+			pthread_mutex_unlock(&sr->mu);
+			nanosleep(&(struct timespec){.tv_nsec = SERVE_REG_LINGER_MS * 1000000L},
+				  NULL);
+			pthread_mutex_lock(&sr->mu);
+		}
+		list_splice_tail(&batch, &sr->queue);
+		pthread_mutex_unlock(&sr->mu);
+		write_batch(sr, &batch);
+		pthread_mutex_lock(&sr->mu);
+	}
+	pthread_mutex_unlock(&sr->mu);
+	return NULL;
 }
 
 /* Copy @v into *@pos (NUL-terminated) and return where it starts. */
@@ -165,13 +202,10 @@ static void enqueue(struct serve_reg *sr, const struct reg_binding *b, bool del)
 	p->b.received = put_text(&pos, &rcv);
 	p->b.expires_at = (int64_t)(b->expires_ms / 1000);
 	p->b.cseq = b->cseq;
+	pthread_mutex_lock(&sr->mu);
 	list_append(&sr->queue, &p->le);
-	if (++sr->queued >= SERVE_REG_FLUSH_MAX) {
-		timer_cancel(&sr->flush_tmr);
-		flush_queue(sr);
-	} else if (!timer_pending(&sr->flush_tmr)) {
-		timer_start(sr->tw, &sr->flush_tmr, SERVE_REG_FLUSH_MS, on_flush, sr);
-	}
+	pthread_cond_signal(&sr->cv); /* no system call unless the writer waits */
+	pthread_mutex_unlock(&sr->mu);
 }
 
 static void op_saved(void *arg, const struct reg_binding *b)
@@ -220,8 +254,8 @@ static int restore_one(const struct store_binding *sb, void *arg)
 	return 0;
 }
 
-int serve_reg_alloc(struct serve_reg **srp, struct store *st, struct timer_wheel *tw,
-		    enum reg_digest digest)
+int serve_reg_alloc(struct serve_reg **srp, struct store *st, const char *db_url,
+		    struct timer_wheel *tw, enum reg_digest digest)
 {
 	const struct reg_ops ops = {
 	    .domain = op_domain,
@@ -232,15 +266,21 @@ int serve_reg_alloc(struct serve_reg **srp, struct store *st, struct timer_wheel
 	struct restore r = {.st = st};
 	struct serve_reg *sr;
 	struct reg_conf conf;
+	char errbuf[256];
 	int err;
 
 	sr = mem_zalloc(sizeof(*sr));
 	if (!sr)
 		return -ENOMEM;
 	sr->st = st;
-	sr->tw = tw;
 	list_init(&sr->queue);
-	timer_init(&sr->flush_tmr);
+	pthread_mutex_init(&sr->mu, NULL);
+	pthread_cond_init(&sr->cv, NULL);
+	err = store_open(&sr->wst, db_url, errbuf, sizeof(errbuf));
+	if (err) {
+		log_error("cannot open the database for binding writes err=\"%s\"", errbuf);
+		goto out;
+	}
 	reg_conf_default(&conf);
 	conf.digest = digest;
 	err = reg_alloc(&sr->reg, &conf, &ops, sr, tw);
@@ -252,9 +292,11 @@ int serve_reg_alloc(struct serve_reg **srp, struct store *st, struct timer_wheel
 	if (err >= 0)
 		err = store_binding_list(st, restore_one, &r);
 	if (err >= 0) {
-		err = 0;
-		log_info("registrations restored bindings=%u skipped=%u", r.ok, r.gone);
+		err = -pthread_create(&sr->writer, NULL, writer_main, sr);
+		sr->writer_started = !err;
 	}
+	if (!err)
+		log_info("registrations restored bindings=%u skipped=%u", r.ok, r.gone);
 out:
 	if (err)
 		serve_reg_free(sr);
@@ -268,17 +310,21 @@ struct reg *serve_reg_reg(struct serve_reg *sr)
 	return sr->reg;
 }
 
-void serve_reg_flush(struct serve_reg *sr)
-{
-	timer_cancel(&sr->flush_tmr);
-	flush_queue(sr);
-}
-
 void serve_reg_free(struct serve_reg *sr)
 {
 	if (!sr)
 		return;
 	reg_free(sr->reg); /* no binding_removed: the stored bindings stay */
-	serve_reg_flush(sr);
+	if (sr->writer_started) {
+		/* The writer drains the queue before it ends. */
+		pthread_mutex_lock(&sr->mu);
+		sr->stop = true;
+		pthread_cond_signal(&sr->cv);
+		pthread_mutex_unlock(&sr->mu);
+		pthread_join(sr->writer, NULL);
+	}
+	store_close(sr->wst);
+	pthread_cond_destroy(&sr->cv);
+	pthread_mutex_destroy(&sr->mu);
 	mem_free(sr);
 }

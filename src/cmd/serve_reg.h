@@ -4,12 +4,19 @@
  * binding changes are written to it and loaded back at start-up, so a
  * restart keeps every registration.
  *
- * Binding writes are batched: changes are queued and written in one
- * transaction (one fsync, SQLite WAL with synchronous=FULL) every
- * SERVE_REG_FLUSH_MS or every SERVE_REG_FLUSH_MAX changes, whichever comes
- * first, and on shutdown. A kill -9 can lose at most the changes of the last
- * interval: phones re-register, while a write per REGISTER would cap the
+ * Binding writes go to a writer thread with its own database connection:
+ * the event loop queues each change and goes on; the writer takes whatever
+ * is queued, after SERVE_REG_LINGER_MS for more to gather, and writes it in
+ * one transaction (one fsync, SQLite WAL with synchronous=FULL), so batches
+ * grow with the load and the loop never waits for the disk. A REGISTER is answered before its
+ * binding reaches the disk: a kill -9 loses at most the changes of the commit in progress and of
+ * the queue behind it, and the phones re-register; a write per REGISTER on the loop would cap the
  * registrar at the disk's fsync rate.
+ *
+ * Threads: everything but the writer runs on the event loop's thread.
+ * Queued changes are allocated there and freed by the writer (base/mem's
+ * counters are per thread, so the two threads' counts do not balance
+ * apart; together they do).
  */
 #ifndef SERVE_REG_H
 #define SERVE_REG_H
@@ -20,23 +27,23 @@
 #include "reg/reg.h"
 #include "store/store.h"
 
-#define SERVE_REG_FLUSH_MS  20
-#define SERVE_REG_FLUSH_MAX 1024
+/* How long the writer lets changes gather before a commit. */
+#define SERVE_REG_LINGER_MS 10
 
 struct serve_reg;
 
 /*
  * A registrar whose ops use @st (borrowed: it must outlive @srp), with the
- * bindings stored in @st restored (expired ones deleted). @digest: the
- * challenges a 401 carries (see enum reg_digest). 0 or -errno.
+ * bindings stored in @st restored (expired ones deleted), and a writer
+ * thread on a connection of its own to @db_url (the database of @st).
+ * @digest: the challenges a 401 carries (see enum reg_digest). 0 or -errno.
  */
-int serve_reg_alloc(struct serve_reg **srp, struct store *st, struct timer_wheel *tw,
-		    enum reg_digest digest);
+int serve_reg_alloc(struct serve_reg **srp, struct store *st, const char *db_url,
+		    struct timer_wheel *tw, enum reg_digest digest);
 /* The registrar, for reg_request() and lookups. */
 struct reg *serve_reg_reg(struct serve_reg *sr);
-/* Write what is queued now. */
-void serve_reg_flush(struct serve_reg *sr);
-/* Flush, free the registrar (bindings stay stored). NULL is fine. */
+/* Free the registrar, write what is queued and stop the writer (bindings
+ * stay stored). NULL is fine. */
 void serve_reg_free(struct serve_reg *sr);
 
 #endif

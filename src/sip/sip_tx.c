@@ -22,6 +22,7 @@ static const struct sip_tx_conf conf_default = {
     .trying_ms = 200,
     .max_tx = 262144, /* ~4,000 non-INVITE requests/s held 32 s (Timer J) */
     .retry_after_s = 5,
+    .done_mib = 256, /* ~450,000 answered REGISTERs: 14,000/s held for Timer J */
 };
 
 #define DEFAULT(field) (conf && conf->field ? conf->field : conf_default.field)
@@ -47,8 +48,17 @@ int sip_txl_alloc(struct sip_txl **txlp, const struct sip_tx_conf *conf, struct 
 	txl->conf.trying_ms = DEFAULT(trying_ms);
 	txl->conf.max_tx = DEFAULT(max_tx);
 	txl->conf.retry_after_s = DEFAULT(retry_after_s);
+	txl->conf.done_mib = DEFAULT(done_mib);
+	txl->done_max_bytes = (size_t)txl->conf.done_mib << 20;
 	list_init(&txl->all);
+	list_init(&txl->done_fifo);
+	timer_init(&txl->done_timer);
 	err = hash_alloc(&txl->txs, 0, 0);
+	if (!err) {
+		err = hash_alloc(&txl->done, 0, 0);
+		if (err)
+			hash_free(txl->txs);
+	}
 	if (err)
 		mem_free(txl);
 	else
@@ -66,13 +76,31 @@ void sip_txl_free(struct sip_txl *txl)
 	{
 		tx_free(list_entry(e, struct sip_tx, le));
 	}
+	list_for_each_safe(&txl->done_fifo, e, tmp)
+	{
+		mem_free(list_entry(e, struct tx_done, le));
+	}
+	timer_cancel(&txl->done_timer);
+	hash_free(txl->done);
 	hash_free(txl->txs);
 	mem_free(txl);
 }
 
 size_t sip_txl_count(const struct sip_txl *txl)
 {
-	return txl ? txl->count : 0;
+	return txl ? txl->count + txl->done_count : 0;
+}
+
+void sip_txl_stats(const struct sip_txl *txl, struct sip_txl_stats *st)
+{
+	*st = (struct sip_txl_stats){
+	    .open = txl->count,
+	    .done = txl->done_count,
+	    .done_bytes = txl->done_bytes,
+	    .rejected = txl->rejected,
+	    .done_early = txl->done_early,
+	    .stateless = txl->stateless,
+	};
 }
 
 int sip_txl_recv(struct sip_txl *txl, const struct sip_msg *msg, const struct sip_peer *src)
@@ -178,6 +206,124 @@ void tx_free(struct sip_tx *t)
 	mbuf_reset(&t->ack);
 	mem_free((void *)t->resp_to_tag.p);
 	mem_free(t);
+}
+
+/* ---- Completed non-INVITE server transactions, compact ---- */
+
+/* What a record costs: its allocation, with malloc's rounding, and its hash slot. */
+static size_t done_size(const struct tx_done *d)
+{
+	return ((sizeof(*d) + d->key_len + d->resp_len + 15) & ~(size_t)15) + 48;
+}
+
+static void done_drop(struct sip_txl *txl, struct tx_done *d)
+{
+	struct str key = str_make(d->data, d->key_len);
+
+	hash_del(txl->done, &key);
+	list_unlink(&d->le);
+	txl->done_count--;
+	txl->done_bytes -= done_size(d);
+	mem_free(d);
+}
+
+static void done_timer_h(void *arg);
+
+static void done_arm(struct sip_txl *txl)
+{
+	struct list_elem *e = list_head(&txl->done_fifo);
+	uint64_t now = timer_wheel_now(txl->tw);
+	struct tx_done *d;
+
+	if (!e)
+		return;
+	d = list_entry(e, struct tx_done, le);
+	timer_start(txl->tw, &txl->done_timer, d->expires > now ? d->expires - now : 0,
+		    done_timer_h, txl);
+}
+
+/* Timer J of every record due, oldest first; then wait for the next one. */
+static void done_timer_h(void *arg)
+{
+	struct sip_txl *txl = arg;
+	uint64_t now = timer_wheel_now(txl->tw);
+	struct list_elem *e;
+
+	while ((e = list_head(&txl->done_fifo))) {
+		struct tx_done *d = list_entry(e, struct tx_done, le);
+
+		if (d->expires > now)
+			break;
+		done_drop(txl, d);
+	}
+	done_arm(txl);
+}
+
+void tx_done_add(struct sip_tx *st, const void *resp, size_t len)
+{
+	struct sip_txl *txl = st->txl;
+	size_t dst_len = st->peer.addr.ss_family == AF_INET ? sizeof(struct sockaddr_in)
+							    : sizeof(struct sockaddr_in6);
+	struct tx_done *d = NULL;
+	struct str key;
+	bool first;
+
+	if (st->key.len > UINT16_MAX || len > UINT32_MAX)
+		goto out;
+	d = mem_alloc(sizeof(*d) + st->key.len + len);
+	if (!d)
+		goto out;
+	memset(&d->dst, 0, sizeof(d->dst));
+	memcpy(&d->dst, &st->peer.addr, dst_len);
+	d->key_len = (uint16_t)st->key.len;
+	d->resp_len = (uint32_t)len;
+	memcpy(d->data, st->key.p, st->key.len);
+	memcpy(d->data + st->key.len, resp, len);
+	d->expires = timer_wheel_now(txl->tw) + 64 * (uint64_t)txl->conf.t1_ms;
+	key = str_make(d->data, d->key_len);
+	/* Unlink the transaction first: the record takes over its key. */
+	tx_free(st);
+	st = NULL;
+	if (hash_put(txl->done, &key, d, NULL)) {
+		mem_free(d);
+		goto out;
+	}
+	first = list_empty(&txl->done_fifo);
+	list_append(&txl->done_fifo, &d->le);
+	txl->done_count++;
+	txl->done_bytes += done_size(d);
+	/* Over the budget, the oldest go first (see sip_tx.h). */
+	while (txl->done_bytes > txl->done_max_bytes && txl->done_count > 1) {
+		struct tx_done *old = list_entry(list_head(&txl->done_fifo), struct tx_done, le);
+
+		if (txl->done_early++ % 10000 == 0)
+			log_warn(
+			    "completed transactions over their memory, dropping the oldest early "
+			    "limit_mib=%u dropped=%llu",
+			    txl->conf.done_mib, (unsigned long long)txl->done_early);
+		done_drop(txl, old); /* the timer, set for an older head, re-arms itself */
+	}
+	if (first)
+		done_arm(txl);
+out:
+	if (st)
+		tx_free(st);
+}
+
+struct tx_done *tx_done_get(struct sip_txl *txl, const struct str *key)
+{
+	return hash_get(txl->done, key);
+}
+
+void tx_done_resend(struct sip_txl *txl, const struct tx_done *d)
+{
+	struct sip_peer p = {.transport = SIP_TRANSPORT_UDP};
+	int err;
+
+	memcpy(&p.addr, &d->dst, sizeof(d->dst));
+	err = txl->ops.send(txl->arg, &p, d->data + d->key_len, d->resp_len);
+	if (err)
+		log_debug("transaction send failed err=%d", err);
 }
 
 int tx_send(struct sip_txl *txl, const struct sip_peer *peer, const struct mbuf *mb)

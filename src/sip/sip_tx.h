@@ -24,10 +24,20 @@
  *
  * Memory: every transaction is one allocation plus the bytes it may have to
  * retransmit (an mbuf of its own); it is freed when it terminates, and
- * sip_txl_free() frees whatever is left. Limits: at most conf->max_tx
- * transactions at once; a new request beyond that gets a stateless
- * "503 Service Unavailable" with "Retry-After: conf->retry_after_s" built
- * here, and sip_tx_request() returns -EBUSY.
+ * sip_txl_free() frees whatever is left. A non-INVITE server transaction
+ * over UDP that has sent its final response has nothing left to do but
+ * absorb retransmissions for Timer J (32 s), so it is then replaced by a
+ * compact record (key, destination, response: one allocation) kept in
+ * completion order; these are what a busy registrar holds most of.
+ *
+ * Limits: at most conf->max_tx transactions waiting for their TU or for the
+ * network at once; a new request beyond that gets a stateless "503 Service
+ * Unavailable" with "Retry-After: conf->retry_after_s" built here, and
+ * sip_tx_request() returns -EBUSY. The compact records take at most
+ * conf->done_mib MiB: beyond it the oldest are dropped early (a
+ * retransmission arriving after that reaches the TU as a new request),
+ * because turning new work away to remember answers sent many seconds ago
+ * would be the wrong trade.
  *
  * Threads: a layer, its wheel and its transactions belong to one event-loop
  * thread. Callbacks run inside sip_txl_recv() or timer_wheel_advance(); they
@@ -58,8 +68,19 @@ struct sip_tx_conf {
 	uint32_t t4_ms;		/* longest a message stays in the network, default 5000 */
 	uint32_t timer_d_ms;	/* timer D over UDP, default 32000 (at least 32 s) */
 	uint32_t trying_ms;	/* 100 Trying for INVITE when the TU is silent, default 200 */
-	uint32_t max_tx;	/* transactions at once, default 262144 */
+	uint32_t max_tx;	/* open transactions at once, default 262144 */
 	uint32_t retry_after_s; /* Retry-After of the layer's 503, default 5 */
+	uint32_t done_mib;	/* memory of completed non-INVITE records, default 256 */
+};
+
+/* Counters of a layer, for the operator. */
+struct sip_txl_stats {
+	size_t open;	     /* transactions with a state machine (count against max_tx) */
+	size_t done;	     /* completed non-INVITE server transactions kept compact */
+	size_t done_bytes;   /* their memory */
+	uint64_t rejected;   /* requests answered 503 over max_tx */
+	uint64_t done_early; /* compact records dropped before Timer J over done_mib */
+	uint64_t stateless;  /* requests answered with sip_tx_respond_stateless() */
 };
 
 /*
@@ -125,8 +146,9 @@ int sip_txl_alloc(struct sip_txl **txlp, const struct sip_tx_conf *conf, struct 
 		  const struct sip_tx_ops *ops, void *arg);
 /* Free the layer and every transaction left, without callbacks. NULL is fine. */
 void sip_txl_free(struct sip_txl *txl);
-/* Transactions alive (client and server). */
+/* Transactions alive (client and server, open and compact). */
 size_t sip_txl_count(const struct sip_txl *txl);
+void sip_txl_stats(const struct sip_txl *txl, struct sip_txl_stats *st);
 
 /*
  * Hand a received message to the layer. @msg and @src are borrowed for the
@@ -169,6 +191,18 @@ int sip_tx_respond(struct sip_tx *st, const void *buf, size_t len);
  * for) with sip_tx_reply_print() and sip_tx_respond() it.
  */
 int sip_tx_reply(struct sip_tx *st, const struct sip_msg *req, const struct sip_reply *r);
+
+/*
+ * Answer @st with a final response and end the transaction at once, as a
+ * stateless UAS would (RFC 3261 §8.2.7): a retransmission of the request
+ * then reaches the TU again as a new request. For answers that are cheaper
+ * to recompute than to remember and harmless to give twice, above all the
+ * challenge to a request without credentials (§8.2.7 names it; a repeated
+ * challenge only carries a fresh nonce). @st is no longer the TU's,
+ * whatever is returned. Returns 0, -EINVAL (not a final response; @st is
+ * then left as it was) or the send error.
+ */
+int sip_tx_respond_stateless(struct sip_tx *st, const void *buf, size_t len);
 
 enum sip_tx_cancel_result {
 	SIP_TX_CANCEL_NONE = 0, /* no INVITE matches: answer the CANCEL 481 (§9.2) */

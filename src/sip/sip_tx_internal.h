@@ -5,6 +5,8 @@
 #ifndef SIP_TX_INTERNAL_H
 #define SIP_TX_INTERNAL_H
 
+#include <netinet/in.h>
+
 #include "base/hash.h"
 #include "base/list.h"
 #include "base/mbuf.h"
@@ -20,8 +22,32 @@ struct sip_txl {
 	struct sip_tx_conf conf; /* defaults filled in */
 	struct hash *txs;	 /* key -> struct sip_tx; keys live in the transactions */
 	struct list all;	 /* every transaction, for sip_txl_free() */
-	size_t count;
-	uint64_t rejected; /* requests answered 503 over the limit */
+	size_t count;		 /* open transactions (on all) */
+	uint64_t rejected;	 /* requests answered 503 over the limit */
+	uint64_t stateless;
+	/* Completed non-INVITE server transactions over UDP (struct tx_done). */
+	struct hash *done;	 /* key -> struct tx_done; keys live in the records */
+	struct list done_fifo;	 /* oldest first: all expire 64*T1 after completion */
+	struct timer done_timer; /* at the oldest record's expiry */
+	size_t done_count, done_bytes, done_max_bytes;
+	uint64_t done_early;
+};
+
+/*
+ * A completed non-INVITE server transaction over UDP, reduced to what
+ * Timer J needs (§17.2.2): its key, where the response goes and the
+ * response, in one allocation of about 120 bytes plus the two strings.
+ */
+struct tx_done {
+	struct list_elem le; /* on txl->done_fifo */
+	uint64_t expires;    /* wheel time */
+	union {
+		struct sockaddr_in in;
+		struct sockaddr_in6 in6;
+	} dst;
+	uint32_t resp_len;
+	uint16_t key_len;
+	char data[]; /* key, then response */
 };
 
 struct sip_tx {
@@ -73,6 +99,17 @@ int tx_send(struct sip_txl *txl, const struct sip_peer *peer, const struct mbuf 
 
 /* Parse @buf[0..@len) into @a; @flags as sip_msg_parse(). */
 int tx_parse(struct sip_msg **msgp, struct arena *a, const void *buf, size_t len);
+
+/*
+ * Replace @st (a non-INVITE server transaction over UDP that has just sent
+ * its final response @resp[0..@len)) by a compact record, and free it.
+ * Without memory for the record, the transaction just ends.
+ */
+void tx_done_add(struct sip_tx *st, const void *resp, size_t len);
+/* The compact record of @key, or NULL. */
+struct tx_done *tx_done_get(struct sip_txl *txl, const struct str *key);
+/* Re-send its response (a retransmitted request). */
+void tx_done_resend(struct sip_txl *txl, const struct tx_done *d);
 
 /* Server side (sip_tx_server.c). */
 int tx_server_recv(struct sip_txl *txl, const struct sip_msg *req, const struct sip_peer *src);

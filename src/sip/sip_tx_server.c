@@ -257,6 +257,17 @@ int tx_server_recv(struct sip_txl *txl, const struct sip_msg *req, const struct 
 		err = absorb(st, req);
 		goto out;
 	}
+	{
+		struct str key = str_make(k.p, k.len);
+		const struct tx_done *d = tx_done_get(txl, &key);
+
+		if (d) {
+			/* §17.2.2: Completed re-sends the final response. */
+			tx_done_resend(txl, d);
+			err = SIP_TX_RECV_ABSORBED;
+			goto out;
+		}
+	}
 	if (txl->count >= txl->conf.max_tx) {
 		err = reject_busy(txl, req, src);
 		goto out;
@@ -357,6 +368,20 @@ static int respond(struct sip_tx *st, unsigned status, const void *buf, size_t l
 
 	if (st->state != SIP_TX_TRYING && st->state != SIP_TX_PROCEEDING)
 		return -EINVAL;
+	if (!st->invite && status >= 200) {
+		/* §17.2.2: Completed; timer J (64*T1 over UDP, 0 otherwise) only
+		 * absorbs retransmissions, which a compact record does. */
+		st->state = SIP_TX_COMPLETED;
+		timer_cancel(&st->retx);
+		err = txl->ops.send(txl->arg, &st->peer, buf, len);
+		if (err)
+			log_debug("transaction send failed err=%d", err);
+		if (st->reliable)
+			tx_free(st);
+		else
+			tx_done_add(st, buf, len);
+		return err;
+	}
 	if (st->rfc2543 && st->invite && status >= 300) {
 		err = keep_to_tag(st, buf, len, &tag);
 		if (err == -ENOMEM)
@@ -364,8 +389,7 @@ static int respond(struct sip_tx *st, unsigned status, const void *buf, size_t l
 		/* A response that does not parse only loses the To tag check. */
 	}
 	/* Copy first: on -ENOMEM the transaction keeps its previous response.
-	 * The limit makes the buffer exactly @len long: a completed transaction
-	 * keeps its response for Timer J (32 s), so this is most of its memory. */
+	 * Exactly @len long: an INVITE transaction may keep it for 32 s. */
 	mbuf_init(&mb, len);
 	err = mbuf_write(&mb, buf, len);
 	if (err) {
@@ -386,11 +410,7 @@ static int respond(struct sip_tx *st, unsigned status, const void *buf, size_t l
 		return tx_send(txl, &st->peer, &st->msg);
 	}
 	timer_cancel(&st->retx);
-	if (!st->invite) {
-		/* §17.2.2: timer J absorbs request retransmissions, 64*T1 over UDP. */
-		st->state = SIP_TX_COMPLETED;
-		timer_start(txl->tw, &st->life, st->reliable ? 0 : 64 * t1(st), server_life_h, st);
-	} else if (status < 300) {
+	if (status < 300) {
 		/* RFC 6026 §7.1: Accepted, timer L = 64*T1. */
 		st->state = SIP_TX_ACCEPTED;
 		timer_start(txl->tw, &st->life, 64 * t1(st), server_life_h, st);
@@ -416,6 +436,23 @@ int sip_tx_respond(struct sip_tx *st, const void *buf, size_t len)
 	if (!status)
 		return -EINVAL;
 	return respond(st, status, buf, len);
+}
+
+int sip_tx_respond_stateless(struct sip_tx *st, const void *buf, size_t len)
+{
+	struct sip_txl *txl;
+	int err;
+
+	if (!st || st->client || !buf || status_of(buf, len) < 200 ||
+	    (st->state != SIP_TX_TRYING && st->state != SIP_TX_PROCEEDING))
+		return -EINVAL;
+	txl = st->txl;
+	txl->stateless++;
+	err = txl->ops.send(txl->arg, &st->peer, buf, len);
+	if (err)
+		log_debug("transaction send failed err=%d", err);
+	tx_free(st);
+	return err;
 }
 
 int sip_tx_reply(struct sip_tx *st, const struct sip_msg *req, const struct sip_reply *r)

@@ -132,3 +132,29 @@ TEST(test_list_for_each_safe)
 out:
 	return err;
 }
+
+TEST(test_list_splice_tail)
+{
+	struct item a = {.name = 'a'}, b = {.name = 'b'}, c = {.name = 'c'};
+	struct list l1, l2;
+	char buf[8];
+	int err = 0;
+
+	list_init(&l1);
+	list_init(&l2);
+	list_splice_tail(&l1, &l2); /* empty into empty */
+	TEST_STR("", names(&l1, buf, sizeof(buf)));
+	list_append(&l2, &a.le);
+	list_append(&l2, &b.le);
+	list_splice_tail(&l1, &l2); /* into an empty list */
+	TEST_STR("ab", names(&l1, buf, sizeof(buf)));
+	TEST_STR("", names(&l2, buf, sizeof(buf)));
+	list_append(&l2, &c.le);
+	list_splice_tail(&l1, &l2); /* behind what is there */
+	TEST_STR("abc", names(&l1, buf, sizeof(buf)));
+	TEST_ASSERT(list_empty(&l2));
+	list_splice_tail(&l1, &l2); /* nothing to move */
+	TEST_STR("abc", names(&l1, buf, sizeof(buf)));
+out:
+	return err;
+}

@@ -437,8 +437,7 @@ TEST(test_sip_tx_srv_timer_j_tcp_zero)
 	TEST_ERR(fx_alloc(&f, NULL));
 	f->auto_status = 200;
 	TEST_EQUALS(SIP_TX_RECV_NEW, fx_recv_req(f, "OPTIONS", VIA_TCP, NULL, 1, true));
-	TEST_EQUALS(1, sip_txl_count(f->txl));
-	fx_run_to(f, 0);
+	/* J is zero: the transaction ends with its answer. */
 	TEST_EQUALS(0, sip_txl_count(f->txl));
 	/* Responses go back on the request's connection (§18.2.2). */
 	TEST_EQUALS(SIP_TRANSPORT_TCP, f->sent[0].peer.transport);
@@ -456,7 +455,9 @@ TEST(test_sip_tx_srv_respond_after_final_refused)
 	int err = 0;
 
 	TEST_ERR(fx_alloc(&f, NULL));
-	TEST_EQUALS(SIP_TX_RECV_NEW, fx_recv_req(f, "OPTIONS", VIA_UDP, NULL, 1, false));
+	/* An INVITE: its transaction outlives the 2xx (Accepted), so the stale
+	 * handle is still valid memory; a non-INVITE one is gone at once. */
+	TEST_EQUALS(SIP_TX_RECV_NEW, fx_recv_req(f, "INVITE", VIA_UDP, NULL, 1, false));
 	st = f->st;
 	req = f->req;
 	TEST_EQUALS(-EINVAL, sip_tx_respond(st, "garbage", 7));
@@ -858,6 +859,78 @@ TEST(test_sip_tx_srv_rfc2543_cancel)
 	/* Another CSeq number cancels nothing. */
 	TEST_EQUALS(SIP_TX_RECV_NEW, fx_recv_req(f, "CANCEL", VIA_OLD, NULL, 5, false));
 	TEST_EQUALS(SIP_TX_CANCEL_NONE, sip_tx_cancel_match(f->txl, f->req, &found));
+out:
+	fx_free(f);
+	return err;
+}
+
+TEST(test_sip_tx_srv_stateless)
+{
+	struct fx *f = NULL;
+	struct sip_txl_stats ts;
+	char resp[] = "SIP/2.0 401 Unauthorized\r\nContent-Length: 0\r\n\r\n";
+	char prov[] = "SIP/2.0 180 Ringing\r\nContent-Length: 0\r\n\r\n";
+	int err = 0;
+
+	TEST_ERR(fx_alloc(&f, NULL));
+	TEST_EQUALS(SIP_TX_RECV_NEW, fx_recv_req(f, "REGISTER", VIA_UDP, NULL, 1, false));
+	/* Only a final response may end a transaction statelessly. */
+	TEST_EQUALS(-EINVAL, sip_tx_respond_stateless(f->st, prov, strlen(prov)));
+	TEST_EQUALS(1, sip_txl_count(f->txl));
+	TEST_ERR(sip_tx_respond_stateless(f->st, resp, strlen(resp)));
+	TEST_EQUALS(1, f->nsent);
+	TEST_EQUALS(401, sent_status(f, 0));
+	TEST_ASSERT(peer_ip_is(&f->sent[0].peer, "192.0.2.1"));
+	/* §8.2.7: nothing is remembered; a retransmission is a new request. */
+	TEST_EQUALS(0, sip_txl_count(f->txl));
+	TEST_EQUALS(SIP_TX_RECV_NEW, fx_recv_req(f, "REGISTER", VIA_UDP, NULL, 1, false));
+	TEST_EQUALS(2, f->nreq);
+	sip_txl_stats(f->txl, &ts);
+	TEST_EQUALS(1, ts.stateless);
+	TEST_EQUALS(1, ts.open);
+out:
+	fx_free(f);
+	return err;
+}
+
+/* Completed non-INVITE transactions are compact records with a memory budget. */
+TEST(test_sip_tx_srv_done_budget)
+{
+	struct sip_tx_conf conf = {.done_mib = 1};
+	struct fx *f = NULL;
+	struct sip_txl_stats ts;
+	char via[128];
+	unsigned n = 0;
+	int err = 0;
+
+	if (test_oom_mode()) /* thousands of requests: too slow to fail each allocation */
+		goto out;
+	TEST_ERR(fx_alloc(&f, &conf));
+	f->auto_status = 200;
+	/* Answer requests until the first record is dropped early (about 1 MiB). */
+	for (n = 0; n < 20000; n++) {
+		snprintf(via, sizeof(via), "SIP/2.0/UDP 192.0.2.1:5062;branch=z9hG4bK-%u", n);
+		TEST_EQUALS(SIP_TX_RECV_NEW, fx_recv_req(f, "OPTIONS", via, NULL, 1, false));
+		f->nsent = 0;
+		sip_txl_stats(f->txl, &ts);
+		if (ts.done_early)
+			break;
+	}
+	TEST_ASSERT(n > 1000 && n < 20000);
+	TEST_EQUALS(0, ts.open);
+	TEST_ASSERT(ts.done_bytes <= (1u << 20));
+	TEST_EQUALS(n, ts.done); /* n + 1 answered, the oldest dropped */
+	/* The newest still absorbs its retransmissions... */
+	TEST_EQUALS(SIP_TX_RECV_ABSORBED, fx_recv_req(f, "OPTIONS", via, NULL, 1, false));
+	TEST_EQUALS(1, f->nsent);
+	TEST_EQUALS(200, sent_status(f, 0));
+	/* ...the oldest reaches the TU again. */
+	TEST_EQUALS(SIP_TX_RECV_NEW,
+		    fx_recv_req(f, "OPTIONS", "SIP/2.0/UDP 192.0.2.1:5062;branch=z9hG4bK-0", NULL,
+				1, false));
+	/* Timer J still ends the rest at 32 s, oldest first. */
+	fx_run_to(f, 32000);
+	TEST_EQUALS(0, sip_txl_count(f->txl));
 out:
 	fx_free(f);
 	return err;
