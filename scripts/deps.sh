@@ -9,6 +9,7 @@ pkgs=(
   libsqlite3-dev                                  # embedded storage backend (src/store)
   libjansson-dev                                  # provisioning documents (src/prov)
   libssl-dev                                      # MD5 / SHA-256 digest HA1 (OpenSSL EVP)
+  libspeexdsp-dev                                 # resampler for prompt audio (src/media)
   libosip2-dev                                    # benchmark peer only
   sip-tester python3                              # system tests
   sqlite3                                         # system tests inspect the stored rows
