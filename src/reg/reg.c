@@ -560,3 +560,86 @@ out:
 		  STR_FMT(&msg->to->uri.host), ip, ans.status);
 	return (int)ans.status;
 }
+
+int reg_authenticate(struct reg *reg, const struct sip_msg *msg, const struct sip_peer *src,
+		     uint64_t now_ms, struct reg_tenant *tenant, struct mbuf *out)
+{
+	const struct sip_addr *from = msg ? msg->from : NULL;
+	char ip[INET6_ADDRSTRLEN], tag[17];
+	struct answer ans = {0, NULL};
+	struct reg_tenant t;
+	struct sip_reply r;
+	struct mbuf hdrs;
+	uint16_t port;
+	int err;
+
+	if (!reg || !msg || !src || !out || !tenant || !msg->is_request || !from || !msg->to ||
+	    msg->method == SIP_METHOD_REGISTER || msg->method == SIP_METHOD_ACK ||
+	    msg->method == SIP_METHOD_CANCEL)
+		return -EINVAL;
+	if (src_ip(src, ip, &port))
+		return -EINVAL;
+	mbuf_init(&hdrs, 0);
+	memset(&t, 0, sizeof(t));
+	/* The same order as REGISTER: a blocked source learns nothing. */
+	if (reg_thr_blocked(reg, ip, NULL, NULL, now_ms)) {
+		ans = (struct answer){403, "Blocked"};
+		goto answer;
+	}
+	/* The identity is the From address: a user of the tenant of its domain. */
+	if (!sip_scheme(&from->uri) || !from->uri.user.len || from->uri.user.len > REG_USER_MAX) {
+		ans.status = 403;
+		goto answer;
+	}
+	err = reg->ops.domain(reg->arg, &from->uri.host, &t);
+	if (err == -ENOENT) {
+		ans.status = 403; /* not 404: the Request-URI may well exist */
+		goto answer;
+	}
+	if (err)
+		goto out;
+	t.id[sizeof(t.id) - 1] = '\0';
+	t.realm[sizeof(t.realm) - 1] = '\0';
+	if (!realm_ok(t.realm)) {
+		err = -EINVAL;
+		goto out;
+	}
+	{
+		struct str realm = str_cstr(t.realm);
+
+		if (reg_thr_blocked(reg, ip, &from->uri.user, &realm, now_ms)) {
+			ans = (struct answer){403, "Blocked"};
+			goto answer;
+		}
+	}
+	err = authenticate(reg, msg, &t, &from->uri.user, ip, now_ms);
+	if (err < 0)
+		goto out;
+	if (err == AUTH_OK) {
+		*tenant = t;
+		err = 0;
+		goto out;
+	}
+	if (err == AUTH_FORBIDDEN) {
+		ans.status = 403;
+		goto answer;
+	}
+	ans.status = 401;
+	err = put_challenge(reg, &hdrs, t.realm, now_ms, err == AUTH_CHALLENGE_STALE);
+	if (err)
+		goto out;
+answer:
+	to_tag(reg, msg, tag);
+	r = (struct sip_reply){
+	    .status = ans.status,
+	    .reason = str_cstr(ans.reason),
+	    .to_tag = str_cstr(tag),
+	    .headers = mbuf_str(&hdrs),
+	};
+	err = sip_tx_reply_print(out, msg, src, &r);
+	if (!err)
+		err = (int)ans.status;
+out:
+	mbuf_reset(&hdrs);
+	return err;
+}

@@ -222,6 +222,21 @@ void reg_free(struct reg *reg);
 int reg_request(struct reg *reg, const struct sip_msg *msg, const struct sip_peer *src,
 		uint64_t now_ms, struct mbuf *out);
 
+/*
+ * Authenticate a request other than REGISTER, ACK or CANCEL (an INVITE or
+ * a MESSAGE from an agent's phone) with the same digest rules, nonces,
+ * throttling and blocking as REGISTER. The identity is the From address:
+ * its host is a tenant's domain and its user must be the authentication
+ * user (credentials never cross tenants or users).
+ *
+ * Returns 0 when the request is authenticated (*@tenant is the user's
+ * tenant; nothing is written to @out), a status (401 with the challenge,
+ * 403 for a blocked source, an unknown domain or bad credentials) with the
+ * whole response appended to @out for the caller to send, or -errno.
+ */
+int reg_authenticate(struct reg *reg, const struct sip_msg *msg, const struct sip_peer *src,
+		     uint64_t now_ms, struct reg_tenant *tenant, struct mbuf *out);
+
 /* Called once per binding; a non-zero return stops the walk and is returned. */
 typedef int(reg_binding_h)(const struct reg_binding *b, void *arg);
 

@@ -66,6 +66,7 @@ struct env {
 	char rabuf[32768], sabuf[32768];
 	struct sip_msg *resp;
 	int status;
+	struct reg_tenant tenant; /* reg_authenticate() */
 	unsigned nreq;
 };
 
@@ -214,6 +215,7 @@ struct ph {
 	uint32_t cseq;
 	const char *hdrs;	/* Contact, Expires... lines with CRLF; NULL: CONTACT */
 	const char *auth_extra; /* replaces ", qop=auth" in the credentials */
+	const char *method;	/* NULL: REGISTER; else reg_authenticate() */
 };
 
 /* Send @p from @src; the response lands in e->resp and e->status. */
@@ -221,6 +223,7 @@ static int send_req(struct env *e, const struct sip_peer *src, const struct ph *
 {
 	const char *to_dom = p->to_domain ? p->to_domain : p->domain;
 	const char *call_id = p->call_id ? p->call_id : "call-1@phone";
+	const char *meth = p->method ? p->method : "REGISTER";
 	char auth[1024] = "";
 	int len, err;
 
@@ -229,7 +232,7 @@ static int send_req(struct env *e, const struct sip_peer *src, const struct ph *
 		const char *realm = p->realm ? p->realm : p->domain;
 		char ha1[65], resp[65], ncs[9], uri[300];
 		struct str su = str_cstr(auser), sr = str_cstr(realm), pw = str_cstr(p->password),
-			   ha1s, method = STR("REGISTER"), suri, nonce = str_cstr(p->nonce), snc,
+			   ha1s, method = str_cstr(meth), suri, nonce = str_cstr(p->nonce), snc,
 			   cnonce = STR("c0ffee"), qop = STR("auth");
 
 		snprintf(ncs, sizeof(ncs), "%08x", p->nc ? p->nc : 1);
@@ -252,17 +255,17 @@ static int send_req(struct env *e, const struct sip_peer *src, const struct ph *
 		    auth_hash_name(p->hash), ncs, p->auth_extra ? p->auth_extra : ", qop=auth");
 	}
 	len = snprintf(e->req, sizeof(e->req),
-		       "REGISTER sip:%s SIP/2.0\r\n"
+		       "%s sip:%s SIP/2.0\r\n"
 		       "Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-%u-%u\r\n"
 		       "Max-Forwards: 70\r\n"
 		       "From: <sip:%s@%s>;tag=ft42\r\n"
 		       "To: <sip:%s@%s>\r\n"
 		       "Call-ID: %s\r\n"
-		       "CSeq: %u REGISTER\r\n"
+		       "CSeq: %u %s\r\n"
 		       "%s%s"
 		       "Content-Length: 0\r\n\r\n",
-		       p->domain, p->cseq, ++e->nreq, p->user, to_dom, p->user, to_dom, call_id,
-		       p->cseq, auth, p->hdrs ? p->hdrs : CONTACT);
+		       meth, p->domain, p->cseq, ++e->nreq, p->user, to_dom, p->user, to_dom,
+		       call_id, p->cseq, meth, auth, p->hdrs ? p->hdrs : CONTACT);
 	if (len < 0 || (size_t)len >= sizeof(e->req))
 		return -ENOSPC;
 	e->req_len = (size_t)len;
@@ -282,7 +285,13 @@ static int send_req(struct env *e, const struct sip_peer *src, const struct ph *
 			return err;
 		}
 		mbuf_reset(&e->out);
-		e->status = reg_request(e->reg, m, src, e->now, &e->out);
+		if (p->method) {
+			e->status = reg_authenticate(e->reg, m, src, e->now, &e->tenant, &e->out);
+			if (e->status == 0)
+				return 0; /* authenticated: no response */
+		} else {
+			e->status = reg_request(e->reg, m, src, e->now, &e->out);
+		}
 		if (e->status < 0)
 			return e->status;
 	}
@@ -1596,6 +1605,50 @@ TEST(test_reg_bad_arguments)
 		s.addr.ss_family = AF_UNIX;
 		TEST_EQUALS(-EINVAL, reg_request(e.reg, m, &s, e.now, &e.out));
 	}
+out:
+	env_close(&e);
+	return err;
+}
+
+/* INVITE (any request but REGISTER) from an agent: the same digest rules. */
+TEST(test_reg_authenticate_invite)
+{
+	struct env e;
+	struct sip_peer s = src4("192.0.2.10", 5060);
+	struct ph p = acme1001;
+	char nonce[AUTH_NONCE_SIZE];
+	int err = env_init(&e, NULL);
+
+	TEST_ERR(err);
+	p.method = "INVITE";
+	TEST_ERR(send_req(&e, &s, &p));
+	TEST_EQUALS(401, e.status);
+	TEST_STR("INVITE", e.resp->cseq.method_str);
+	TEST_ERR(nonce_of(&e, p.hash, nonce));
+	p.nonce = nonce;
+	p.cseq++;
+	TEST_ERR(send_req(&e, &s, &p));
+	TEST_EQUALS(0, e.status);
+	TEST_ASSERT(!strcmp(e.tenant.realm, "acme.example"));
+	/* The same nonce count again is a replay: a new challenge. */
+	p.cseq++;
+	TEST_ERR(send_req(&e, &s, &p));
+	TEST_EQUALS(401, e.status);
+	/* A wrong password: 403, as for REGISTER. */
+	p.nc = 2;
+	p.password = "wrong";
+	TEST_ERR(send_req(&e, &s, &p));
+	TEST_EQUALS(403, e.status);
+	/* An unknown From domain: 403, never a 404 that would tell domains apart. */
+	p = acme1001;
+	p.method = "MESSAGE";
+	p.domain = "nowhere.example";
+	TEST_ERR(send_req(&e, &s, &p));
+	TEST_EQUALS(403, e.status);
+	/* REGISTER is not for this function. */
+	p = acme1001;
+	p.method = "REGISTER";
+	TEST_EQUALS(-EINVAL, send_req(&e, &s, &p));
 out:
 	env_close(&e);
 	return err;
