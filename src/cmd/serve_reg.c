@@ -12,6 +12,7 @@
 
 #define LOG_MODULE "serve"
 #include "base/clock.h"
+#include "base/hash.h"
 #include "base/list.h"
 #include "base/log.h"
 #include "base/mem.h"
@@ -46,23 +47,145 @@ struct serve_reg {
 	pthread_cond_t cv; /* work queued, or stop */
 	struct list queue; /* struct pending, oldest first */
 	bool stop;
+
+	/* Directory cache: the loop's lookups without SQLite (see serve_reg.h). */
+	struct hash *cache;	/* key -> struct cent; keys live in the entries */
+	struct list cache_fifo; /* oldest first: all live SERVE_REG_CACHE_MS */
+	size_t cache_count;
 };
+
+/* A cached lookup: a tenant ("id\0realm") or an HA1, or its absence. */
+struct cent {
+	struct list_elem le;
+	uint64_t expires; /* monotonic ms */
+	int err;	  /* 0: found, -ENOENT: known absent */
+	char val[STORE_ID_SIZE + STORE_DOMAIN_SIZE];
+	size_t key_len;
+	char key[];
+};
+
+static void cache_drop(struct serve_reg *sr, struct cent *e)
+{
+	struct str k = str_make(e->key, e->key_len);
+
+	hash_del(sr->cache, &k);
+	list_unlink(&e->le);
+	sr->cache_count--;
+	mem_free(e);
+}
+
+/* The live entry of @key, or NULL; expired ones go on the way. */
+static const struct cent *cache_get(struct serve_reg *sr, const struct str *key, uint64_t now)
+{
+	struct list_elem *h;
+	struct cent *e;
+
+	while ((h = list_head(&sr->cache_fifo))) {
+		e = list_entry(h, struct cent, le);
+		if (e->expires > now)
+			break;
+		cache_drop(sr, e);
+	}
+	return hash_get(sr->cache, key);
+}
+
+/* Remember @err and @val[0..@len) under @key; a failure only loses the entry. */
+static void cache_put(struct serve_reg *sr, const struct str *key, int err, const char *val,
+		      size_t len, uint64_t now)
+{
+	struct cent *e;
+	struct str k;
+
+	if (len > sizeof(e->val))
+		return;
+	if (sr->cache_count >= SERVE_REG_CACHE_MAX)
+		cache_drop(sr, list_entry(list_head(&sr->cache_fifo), struct cent, le));
+	e = mem_zalloc(sizeof(*e) + key->len);
+	if (!e)
+		return;
+	e->expires = now + SERVE_REG_CACHE_MS;
+	e->err = err;
+	memcpy(e->val, val, len);
+	memcpy(e->key, key->p, key->len);
+	e->key_len = key->len;
+	k = str_make(e->key, e->key_len);
+	if (hash_put(sr->cache, &k, e, NULL)) {
+		mem_free(e);
+		return;
+	}
+	list_append(&sr->cache_fifo, &e->le);
+	sr->cache_count++;
+}
+
+/* "@kind" then the parts, '\n'-separated, as written (the store compares
+ * exactly too): a cache key. */
+static bool cache_key(char *buf, size_t size, char kind, const struct str *a, const struct str *b,
+		      struct str *key)
+{
+	size_t n = 0;
+	const struct str *parts[2] = {a, b};
+
+	if (size < 2)
+		return false;
+	buf[n++] = kind;
+	for (int i = 0; i < 2 && parts[i]; i++) {
+		if (n + 1 + parts[i]->len > size)
+			return false;
+		buf[n++] = '\n';
+		memcpy(buf + n, parts[i]->p, parts[i]->len);
+		n += parts[i]->len;
+	}
+	*key = str_make(buf, n);
+	return true;
+}
+
+/* strlcpy: @src cut to fit (the store already bounds what it gave us). */
+static void copy_c(char *dst, size_t size, const char *src)
+{
+	size_t n = strnlen(src, size - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
 
 static int op_domain(void *arg, const struct str *domain, struct reg_tenant *out)
 {
 	struct serve_reg *sr = arg;
-	struct store *st = sr->st;
-	struct store_tenant t;
-	char d[STORE_DOMAIN_SIZE];
+	uint64_t now = clock_mono_ms();
+	struct store_tenant t = {.id = ""};
+	const struct cent *e;
+	char d[STORE_DOMAIN_SIZE], kb[STORE_DOMAIN_SIZE + 4], val[sizeof(e->val)];
+	struct str key;
+	size_t idl;
 	int err;
 
-	if (!cstr(d, sizeof(d), domain))
+	if (!cstr(d, sizeof(d), domain) || !cache_key(kb, sizeof(kb), 'd', domain, NULL, &key))
 		return -ENOENT;
-	err = store_tenant_by_domain(st, d, &t);
-	if (err)
-		return err;
-	snprintf(out->id, sizeof(out->id), "%s", t.id);
-	snprintf(out->realm, sizeof(out->realm), "%s", t.domain);
+	e = cache_get(sr, &key, now);
+	if (!e) {
+		err = store_tenant_by_domain(sr->st, d, &t);
+		if (err && err != -ENOENT)
+			return err;
+		/* "id\0realm": both fit, the store bounds them. */
+		idl = strlen(t.id);
+		memcpy(val, t.id, idl + 1);
+		snprintf(val + idl + 1, sizeof(val) - idl - 1, "%s", t.domain);
+		if (err)
+			val[0] = val[1] = '\0';
+		cache_put(sr, &key, err, val, sizeof(val), now);
+		e = cache_get(sr, &key, now);
+		if (!e) { /* not cached (no memory): answer from what was read */
+			if (err)
+				return err;
+			snprintf(out->id, sizeof(out->id), "%s", t.id);
+			snprintf(out->realm, sizeof(out->realm), "%s", t.domain);
+			return 0;
+		}
+	}
+	if (e->err)
+		return e->err;
+	copy_c(out->id, sizeof(out->id), e->val);
+	copy_c(out->realm, sizeof(out->realm), e->val + strlen(e->val) + 1);
 	return 0;
 }
 
@@ -70,18 +193,34 @@ static int op_ha1(void *arg, const struct reg_tenant *tenant, const struct str *
 		  enum auth_hash h, char *out, size_t size)
 {
 	struct serve_reg *sr = arg;
-	struct store *st = sr->st;
-	char u[STORE_ID_SIZE], ha1[STORE_HA1_SIZE];
+	uint64_t now = clock_mono_ms();
+	char u[STORE_ID_SIZE], ha1[STORE_HA1_SIZE], kb[STORE_DOMAIN_SIZE + STORE_ID_SIZE + 8];
+	struct str realm = str_cstr(tenant->realm), key;
+	const struct cent *e;
 	int err;
 
 	if (h != AUTH_HASH_MD5 && h != AUTH_HASH_SHA256)
 		return -ENOENT;
-	if (!cstr(u, sizeof(u), user))
+	if (!cstr(u, sizeof(u), user) ||
+	    !cache_key(kb, sizeof(kb), h == AUTH_HASH_SHA256 ? 's' : 'm', &realm, user, &key))
 		return -ENOENT;
-	err = store_user_get_ha1(st, tenant->realm, u,
-				 h == AUTH_HASH_SHA256 ? STORE_HA1_SHA256 : STORE_HA1_MD5, ha1);
-	if (err)
-		return err;
+	e = cache_get(sr, &key, now);
+	if (!e) {
+		err = store_user_get_ha1(sr->st, tenant->realm, u,
+					 h == AUTH_HASH_SHA256 ? STORE_HA1_SHA256 : STORE_HA1_MD5,
+					 ha1);
+		if (err && err != -ENOENT)
+			return err;
+		if (err)
+			ha1[0] = '\0';
+		cache_put(sr, &key, err, ha1, sizeof(ha1), now);
+		if (err)
+			return err;
+	} else if (e->err) {
+		return e->err;
+	} else {
+		memcpy(ha1, e->val, STORE_HA1_SIZE);
+	}
 	if (strlen(ha1) >= size)
 		return -ENOSPC;
 	memcpy(out, ha1, strlen(ha1) + 1);
@@ -274,7 +413,13 @@ int serve_reg_alloc(struct serve_reg **srp, struct store *st, const char *db_url
 		return -ENOMEM;
 	sr->st = st;
 	list_init(&sr->queue);
+	list_init(&sr->cache_fifo);
 	pthread_mutex_init(&sr->mu, NULL);
+	err = hash_alloc(&sr->cache, 0, 0);
+	if (err) {
+		mem_free(sr);
+		return err;
+	}
 	pthread_cond_init(&sr->cv, NULL);
 	err = store_open(&sr->wst, db_url, errbuf, sizeof(errbuf));
 	if (err) {
@@ -324,6 +469,9 @@ void serve_reg_free(struct serve_reg *sr)
 		pthread_join(sr->writer, NULL);
 	}
 	store_close(sr->wst);
+	while (list_head(&sr->cache_fifo))
+		cache_drop(sr, list_entry(list_head(&sr->cache_fifo), struct cent, le));
+	hash_free(sr->cache);
 	pthread_cond_destroy(&sr->cv);
 	pthread_mutex_destroy(&sr->mu);
 	mem_free(sr);

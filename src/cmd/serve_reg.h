@@ -13,6 +13,13 @@
  * the queue behind it, and the phones re-register; a write per REGISTER on the loop would cap the
  * registrar at the disk's fsync rate.
  *
+ * Lookups (tenant by domain, HA1 by user) are cached in memory for
+ * SERVE_REG_CACHE_MS, unknown ones included, so the registrar's hot path
+ * does not touch SQLite (whose page cache the writer's commits keep
+ * invalidating): a change made by provisioning, a new password or a
+ * removed user, takes effect within that time. At most SERVE_REG_CACHE_MAX
+ * entries; the oldest go first.
+ *
  * Threads: everything but the writer runs on the event loop's thread.
  * Queued changes are allocated there and freed by the writer (base/mem's
  * counters are per thread, so the two threads' counts do not balance
@@ -29,6 +36,8 @@
 
 /* How long the writer lets changes gather before a commit. */
 #define SERVE_REG_LINGER_MS 10
+#define SERVE_REG_CACHE_MS  5000
+#define SERVE_REG_CACHE_MAX 262144
 
 struct serve_reg;
 

@@ -33,7 +33,7 @@ struct loop {
 	char rbuf[65536]; /* one read at a time: the loop is single-threaded */
 };
 
-enum handle_kind { H_SIGNAL, H_UDP, H_LISTENER, H_CONN };
+enum handle_kind { H_SIGNAL, H_UDP, H_LISTENER, H_CONN, H_FD };
 
 /* What every handle object starts with. */
 struct handle {
@@ -42,6 +42,7 @@ struct handle {
 		uv_signal_t sig;
 		uv_udp_t udp;
 		uv_tcp_t tcp;
+		uv_poll_t poll;
 	} u;
 	struct list_elem le;
 	enum handle_kind kind;
@@ -52,6 +53,11 @@ struct handle {
 struct loop_sig {
 	struct handle hd;
 	loop_signal_h *h;
+};
+
+struct loop_fd {
+	struct handle hd;
+	loop_fd_h *h;
 };
 
 struct loop_udp {
@@ -220,6 +226,45 @@ static void on_signal(uv_signal_t *s, int signum)
 	struct loop_sig *sg = s->data;
 
 	sg->h(signum, sg->hd.arg);
+}
+
+static void on_fd(uv_poll_t *p, int status, int events)
+{
+	struct loop_fd *w = p->data;
+
+	(void)events;
+	if (status == 0)
+		w->h(w->hd.arg);
+}
+
+int loop_fd_watch(struct loop_fd **wp, struct loop *l, int fd, loop_fd_h *h, void *arg)
+{
+	struct loop_fd *w = mem_zalloc(sizeof(*w));
+	int err;
+
+	if (!w)
+		return -ENOMEM;
+	err = uv_poll_init(&l->uv, &w->hd.u.poll, fd);
+	if (err) {
+		mem_free(w);
+		return err;
+	}
+	handle_add(l, &w->hd, H_FD, arg);
+	w->h = h;
+	err = uv_poll_start(&w->hd.u.poll, UV_READABLE, on_fd);
+	if (err) {
+		handle_close(&w->hd);
+		return err;
+	}
+	if (wp)
+		*wp = w;
+	return 0;
+}
+
+void loop_fd_close(struct loop_fd *w)
+{
+	if (w)
+		handle_close(&w->hd);
 }
 
 int loop_signal(struct loop *l, int signum, loop_signal_h *h, void *arg)

@@ -41,6 +41,17 @@ struct timer_wheel *loop_timers(struct loop *l);
 /* Milliseconds on the wheel's clock (monotonic). */
 uint64_t loop_now(const struct loop *l);
 
+/*
+ * Call @h(@arg) on the loop whenever @fd (not ours: the caller closes it,
+ * after loop_fd_close()) is readable, level-triggered: @h must read what
+ * made it readable (an eventfd of another thread's queue, for one).
+ * *@wp (may be NULL) is for loop_fd_close(); loop_free() closes it too.
+ */
+struct loop_fd;
+typedef void(loop_fd_h)(void *arg);
+int loop_fd_watch(struct loop_fd **wp, struct loop *l, int fd, loop_fd_h *h, void *arg);
+void loop_fd_close(struct loop_fd *w);
+
 typedef void(loop_signal_h)(int signum, void *arg);
 /* Call @h on @signum (SIGINT, SIGTERM...) from the loop. 0 or -errno. */
 int loop_signal(struct loop *l, int signum, loop_signal_h *h, void *arg);
