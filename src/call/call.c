@@ -19,6 +19,9 @@
 #include "call/call.h"
 
 #define CALL_MAX_FORKS 8
+/* Our branches: the RFC 3261 cookie and a mark of ours, so that an INVITE
+ * that comes back with one of our Vias is seen as a loop (482). */
+#define CALL_BRANCH    "z9hG4bKsg"
 #define SERVER_HDR     "Server: Shenggu/" SHENGGU_VERSION "\r\n"
 #define ALLOW_HDR      "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REGISTER\r\n"
 
@@ -37,7 +40,8 @@ struct dlg {
 	char *routes; /* "Route: ...\r\n" lines, or NULL */
 	char *key;    /* call_id "\n" our tag: the index key */
 	uint32_t local_cseq, remote_cseq;
-	struct sip_peer peer; /* where our requests go */
+	uint32_t max_forwards; /* of our requests; 0: 70 */
+	struct sip_peer peer;  /* where our requests go */
 };
 
 struct fork {
@@ -76,6 +80,7 @@ struct call {
 	struct mbuf b_ack; /* our ACK to the B leg's 2xx, re-sent for its retransmissions */
 	struct timer ring_tmr;
 	char agent[CALL_TARGET_SIZE];
+	uint32_t max_forwards; /* of the B leg's INVITE */
 
 	/* media */
 	uint64_t sid;
@@ -308,8 +313,8 @@ static int print_request(struct call_mgr *m, struct mbuf *mb, const char *method
 	rand_hex(branch, 12);
 	err = mbuf_printf(mb,
 			  "%s %s SIP/2.0\r\n"
-			  "Via: SIP/2.0/%s %s;branch=z9hG4bK%s;rport\r\n"
-			  "Max-Forwards: 70\r\n"
+			  "Via: SIP/2.0/%s %s;branch=" CALL_BRANCH "%s;rport\r\n"
+			  "Max-Forwards: %u\r\n"
 			  "%s"
 			  "From: %s\r\n"
 			  "To: %s\r\n"
@@ -317,8 +322,8 @@ static int print_request(struct call_mgr *m, struct mbuf *mb, const char *method
 			  "CSeq: %u %s\r\n"
 			  "%s" SERVER_HDR,
 			  method, d->target, transport_name(d->peer.transport), m->via_host, branch,
-			  d->routes ? d->routes : "", d->local, d->remote, d->call_id, cseq, method,
-			  extra ? extra : "");
+			  d->max_forwards ? d->max_forwards : 70, d->routes ? d->routes : "",
+			  d->local, d->remote, d->call_id, cseq, method, extra ? extra : "");
 	if (!err && (!strcmp(method, "INVITE")))
 		err = mbuf_printf(mb, "Contact: <sip:shenggu@%s>\r\n" ALLOW_HDR, m->via_host);
 	if (!err && sdp && sdp->end)
@@ -717,6 +722,27 @@ static int route_invite(struct call_mgr *m, struct sip_tx *st, const struct sip_
 	return err;
 }
 
+/* One of the request's Vias is ours, with our branch mark: it came back (§16.3 item 4). */
+static bool is_loop(const struct call_mgr *m, const struct sip_msg *req)
+{
+	for (const struct sip_hdr *h = sip_msg_hdr(req, SIP_HDR_VIA); h; h = sip_hdr_next(req, h)) {
+		const struct sip_via *v = h->p.via;
+		char hp[80];
+
+		if (!v || !str_has_prefix(&v->branch, &STR(CALL_BRANCH)))
+			continue;
+		if (v->host_type == SIP_HOST_IPV6)
+			snprintf(hp, sizeof(hp), "[%.*s]:%u", STR_FMT(&v->host),
+				 v->port ? v->port : 5060);
+		else
+			snprintf(hp, sizeof(hp), "%.*s:%u", STR_FMT(&v->host),
+				 v->port ? v->port : 5060);
+		if (!strcmp(hp, m->via_host))
+			return true;
+	}
+	return false;
+}
+
 static void new_invite(struct call_mgr *m, struct sip_tx *st, const struct sip_msg *req,
 		       const struct sip_peer *src)
 {
@@ -737,6 +763,16 @@ static void new_invite(struct call_mgr *m, struct sip_tx *st, const struct sip_m
 		reply_simple(st, req, 400, "Bad Request (no Contact)", NULL);
 		return;
 	}
+	/* The B leg goes on with one hop less (§16.6 step 3 in spirit: a B2BUA
+	 * must not let two of them bounce a call forever). */
+	if (req->has_max_forwards && req->max_forwards == 0) {
+		reply_simple(st, req, 483, NULL, NULL);
+		return;
+	}
+	if (is_loop(m, req)) {
+		reply_simple(st, req, 482, NULL, NULL);
+		return;
+	}
 	err = route_invite(m, st, req, src, &r);
 	if (err > 0)
 		return;
@@ -753,6 +789,8 @@ static void new_invite(struct call_mgr *m, struct sip_tx *st, const struct sip_m
 	c->inv = st;
 	c->route = r;
 	c->start_ms = clock_real_ms();
+	c->max_forwards =
+	    req->has_max_forwards && req->max_forwards <= 70 ? req->max_forwards - 1 : 69;
 	rand_hex(c->uuid, 16);
 	timer_init(&c->a_2xx_tmr);
 	timer_init(&c->ring_tmr);
@@ -1101,6 +1139,7 @@ int call_dial_user(struct call *c, const char *user)
 	c->b.local = dup_printf("<sip:%s@%s>;tag=%s", c->caller, c->route.domain, tag);
 	c->b.remote = dup_printf("<sip:%s@%s>", user, c->route.domain);
 	c->b.local_cseq = 1;
+	c->b.max_forwards = c->max_forwards;
 	if (!c->b.call_id || !c->b.local || !c->b.remote) {
 		err = -ENOMEM;
 		goto out;

@@ -483,6 +483,7 @@ TEST(test_call_number_to_user)
 	TEST_ASSERT(strstr(m->body.p, "m=audio 20002 RTP/AVP") != NULL);
 	TEST_ASSERT(str_eq(&m->from->uri.user, &STR("5551234")));
 	TEST_ASSERT(str_eq(&m->from->uri.host, &STR("acme.example")));
+	TEST_EQUALS(69, m->max_forwards); /* one hop less than the caller's */
 
 	/* The first phone rings: the caller hears 180. */
 	TEST_ERR(phone_answer(f, 0, 180, "ph1", NULL));
@@ -608,6 +609,32 @@ TEST(test_call_refusals)
 	TEST_STR("no-codec", str_cstr(f->cdr_cause));
 	TEST_EQUALS(1, f->media_destroyed);
 	TEST_EQUALS(0, call_mgr_count(f->cm));
+	/* No hops left: 483; one of our own INVITEs come back: 482 (a loop). */
+	{
+		static const char *const vias[] = {
+		    "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKmf0" CRLF,
+		    "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKloop" CRLF
+		    "Via: SIP/2.0/UDP 192.0.2.100:5060;branch=z9hG4bKsg0123;rport" CRLF,
+		};
+		static const unsigned mf[] = {0, 69}, status[] = {483, 482};
+		char buf[2048], exp[32];
+
+		for (unsigned k = 0; k < 2; k++) {
+			snprintf(buf, sizeof(buf),
+				 "INVITE sip:8585100001@acme.example SIP/2.0" CRLF "%s"
+				 "Max-Forwards: %u" CRLF
+				 "From: <sip:5551234@carrier.example>;tag=f%u" CRLF
+				 "To: <sip:8585100001@acme.example>" CRLF
+				 "Call-ID: mf%u@192.0.2.1" CRLF "CSeq: 1 INVITE" CRLF
+				 "Contact: <sip:5551234@192.0.2.1:5060>" CRLF
+				 "Content-Type: application/sdp" CRLF
+				 "Content-Length: %zu" CRLF CRLF "%s",
+				 vias[k], mf[k], k, k, strlen(SDP_PCMU), SDP_PCMU);
+			TEST_EQUALS(SIP_TX_RECV_NEW, fx_recv(f, buf, &trunk));
+			snprintf(exp, sizeof(exp), "SIP/2.0 %u", status[k]);
+			TEST_ASSERT(fx_find(f, exp) == (int)f->nsent - 1);
+		}
+	}
 	/* A user calling a user of its own tenant by id: both phones ring. */
 	f->nsent = 0;
 	TEST_EQUALS(SIP_TX_RECV_NEW, send_invite(f, "1002", "acme.example", &acme, SDP_PCMU, "r7"));
