@@ -10,12 +10,15 @@ pkgs=(
   libjansson-dev                                  # provisioning documents (src/prov)
   libssl-dev                                      # MD5 / SHA-256 digest HA1 (OpenSSL EVP)
   libspeexdsp-dev                                 # resampler for prompt audio (src/media)
+  libespeak-ng-dev espeak-ng-data                 # text-to-speech for IVR prompts (src/media/tts.c)
+  tzdata                                          # IANA zone files: tenants' business hours (src/base/tz.c)
   libosip2-dev                                    # benchmark peer only
   sip-tester python3                              # system tests
   sqlite3                                         # system tests inspect the stored rows
   baresip-core                                    # system test: a real softphone registers (test_baresip.sh; the
                                                   # `baresip` metapackage adds only GUI/video plugins)
   sipvicious                                      # system test: svwar/svcrack scans are defeated (test_sipvicious.sh)
+  rtpengine-daemon                                # benchmark peer only (bench_media.sh; the `rtpengine` metapackage adds the DKMS kernel module)
 )
 miss=()
 for p in "${pkgs[@]}"; do

@@ -14,6 +14,7 @@ static const struct {
 } cmds[] = {
     {"serve", cmd_serve, "run the platform daemon"},
     {"provision", cmd_provision, "apply a provisioning document (tenants, users, queues...)"},
+    {"cdr", cmd_cdr, "print a tenant's call detail records as CSV"},
     {"sip-lint", cmd_sip_lint, "check one raw SIP message from stdin, print a JSON summary"},
 };
 

@@ -5,6 +5,7 @@
 #ifndef CMD_H
 #define CMD_H
 
+int cmd_cdr(int argc, char **argv);
 int cmd_provision(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_sip_lint(int argc, char **argv);

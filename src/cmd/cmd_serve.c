@@ -29,6 +29,7 @@
 #include "base/mem.h"
 #include "base/mbuf.h"
 #include "cmd/cmd.h"
+#include "cmd/serve_call.h"
 #include "cmd/serve_reg.h"
 #include "loop/loop.h"
 #include "sip/sip_msg.h"
@@ -48,8 +49,9 @@ struct serve {
 	struct sip_tport *sip;
 	struct sip_txl *txl;
 	struct store *store;
-	struct serve_reg *reg; /* the registrar and its binding writes */
-	struct mbuf out;       /* a response being built */
+	struct serve_reg *reg;	 /* the registrar and its binding writes */
+	struct serve_call *call; /* calls: B2BUA, media, IVR, CDRs */
+	struct mbuf out;	 /* a response being built */
 };
 
 /*
@@ -81,10 +83,13 @@ static void on_request(void *arg, struct sip_tx *st, const struct sip_msg *req,
 {
 	struct serve *s = arg;
 	struct sip_reply r = {0};
-	struct sip_tx *inv = NULL;
 	char tag[17];
 	int err;
 
+	/* Calls: INVITE, CANCEL, ACK and whatever belongs to a call's dialogs. */
+	if (req->method != SIP_METHOD_REGISTER && s->call &&
+	    serve_call_request(s->call, st, req, src))
+		return;
 	if (!st)
 		return;
 	switch (req->method) {
@@ -107,20 +112,6 @@ static void on_request(void *arg, struct sip_tx *st, const struct sip_msg *req,
 		r.status = 500;
 		r.headers = STR(SERVER_HEADER);
 		break;
-	case SIP_METHOD_CANCEL:
-		/* RFC 3261 §9.2: 481 unless it matches an INVITE transaction.
-		 * Every INVITE is answered at once here, so none is pending;
-		 * call control will answer a pending one 487. */
-		switch (sip_tx_cancel_match(s->txl, req, &inv)) {
-		case SIP_TX_CANCEL_NONE:
-			r.status = 481;
-			break;
-		case SIP_TX_CANCEL_PENDING:
-		case SIP_TX_CANCEL_ANSWERED:
-			r.status = 200;
-			break;
-		}
-		break;
 	case SIP_METHOD_OPTIONS:
 		r.status = 200;
 		r.headers = STR("Allow: " SIP_ALLOW "\r\nAccept: application/sdp\r\n"
@@ -136,6 +127,15 @@ static void on_request(void *arg, struct sip_tx *st, const struct sip_msg *req,
 	err = sip_tx_reply(st, req, &r);
 	if (err)
 		log_debug("reply not sent status=%u err=%d", r.status, err);
+}
+
+/* A response of no transaction: a retransmitted 2xx of a call's B leg. */
+static void on_stray(void *arg, const struct sip_msg *resp, const struct sip_peer *src)
+{
+	struct serve *s = arg;
+
+	if (s->call)
+		serve_call_stray(s->call, resp, src);
 }
 
 static int on_tx_send(void *arg, const struct sip_peer *peer, const void *buf, size_t len)
@@ -177,6 +177,8 @@ static void on_signal(int signum, void *arg)
 	if (!s->sip)
 		return; /* already stopping */
 	log_stop(s, signum);
+	serve_call_free(s->call); /* BYE to the calls still up, their CDRs */
+	s->call = NULL;
 	serve_reg_free(s->reg);
 	s->reg = NULL;
 	sip_txl_free(s->txl);
@@ -245,6 +247,8 @@ static void usage(FILE *f)
 	       "  --data DIR            data folder (default ./var)\n"
 	       "  --db URL              sqlite:PATH (default sqlite:DIR/shenggu.db)\n"
 	       "  --provision FILE      apply this provisioning document before serving\n"
+	       "  --media ADDR          RTP address (default: the SIP address)\n"
+	       "  --rtp-ports MIN-MAX   RTP port range (default 20000-29999)\n"
 	       "  --digest-order ORDER  challenges of a 401: sha256-first (default, RFC 8760),\n"
 	       "                        md5-first (for clients reading only the first one) or\n"
 	       "                        md5-only (for clients refusing unknown algorithms)\n"
@@ -253,7 +257,8 @@ static void usage(FILE *f)
 
 /* The options, from --config first, then from the command line. */
 struct opts {
-	const char *sip, *data, *db, *provision;
+	const char *sip, *data, *db, *provision, *media;
+	unsigned rtp_min, rtp_max;
 	enum reg_digest digest;
 };
 
@@ -270,7 +275,15 @@ static int set_option(struct opts *o, const char *name, const char *val)
 		o->db = val;
 	else if (!strcmp(name, "provision"))
 		o->provision = val;
-	else if (!strcmp(name, "digest-order") && !strcmp(val, "sha256-first"))
+	else if (!strcmp(name, "media"))
+		o->media = val;
+	else if (!strcmp(name, "rtp-ports")) {
+		char end;
+
+		if (sscanf(val, "%u-%u%c", &o->rtp_min, &o->rtp_max, &end) != 2 ||
+		    o->rtp_min < 1024 || o->rtp_max > 65535 || o->rtp_min + 3 > o->rtp_max)
+			return -EINVAL;
+	} else if (!strcmp(name, "digest-order") && !strcmp(val, "sha256-first"))
 		o->digest = REG_DIGEST_SHA256_FIRST;
 	else if (!strcmp(name, "digest-order") && !strcmp(val, "md5-first"))
 		o->digest = REG_DIGEST_MD5_FIRST;
@@ -418,7 +431,8 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	{
-		const struct sip_tx_ops ops = {.send = on_tx_send, .request = on_request};
+		const struct sip_tx_ops ops = {
+		    .send = on_tx_send, .request = on_request, .stray = on_stray};
 
 		err = sip_txl_alloc(&s.txl, NULL, loop_timers(s.loop), &ops, &s);
 		if (err) {
@@ -431,6 +445,19 @@ int cmd_serve(int argc, char **argv)
 		log_error("cannot open SIP port addr=%s proto=udp+tcp err=\"%s\"", sip,
 			  strerror(-err));
 		goto out;
+	}
+	{
+		struct serve_call_conf cc = {
+		    .sip_addr = conf.addr,
+		    .media_addr = o.media,
+		    .rtp_min = (uint16_t)o.rtp_min,
+		    .rtp_max = (uint16_t)o.rtp_max,
+		    .data_dir = data,
+		};
+
+		err = serve_call_alloc(&s.call, &cc, s.loop, s.txl, s.store, serve_reg_reg(s.reg));
+		if (err)
+			goto out;
 	}
 	err = loop_signal(s.loop, SIGINT, on_signal, &s);
 	err = err ? err : loop_signal(s.loop, SIGTERM, on_signal, &s);
@@ -448,6 +475,7 @@ out:
 	/* After a failed start-up, close what was opened and let the loop
 	 * finish closing its handles (on_signal did this for a normal stop). */
 	if (s.loop) {
+		serve_call_free(s.call);
 		serve_reg_free(s.reg);
 		sip_txl_free(s.txl);
 		sip_tport_free(s.sip);

@@ -111,6 +111,10 @@ static int prune(struct store *st, const struct prov_tenant *t, enum store_kind 
 		for (; n < t->nnumbers; n++)
 			keep[n] = t->numbers[n].number;
 		break;
+	case STORE_KIND_TRUNK:
+		for (; n < t->ntrunks; n++)
+			keep[n] = t->trunks[n].id;
+		break;
 	}
 	e = store_prune(st, kind, t->id, keep, n);
 	if (e > 0)
@@ -190,7 +194,9 @@ static int put_number(struct store *st, const struct prov_tenant *t, const struc
 static int apply_tenant(struct store *st, const struct prov_tenant *t, const char **keep,
 			struct prov_summary *sum)
 {
+	struct prov_count trunks = {0};
 	struct store_tenant row;
+	bool changed;
 	int e;
 
 	snprintf(row.id, sizeof(row.id), "%s", t->id);
@@ -199,10 +205,30 @@ static int apply_tenant(struct store *st, const struct prov_tenant *t, const cha
 	row.seats = t->seats;
 	snprintf(row.district, sizeof(row.district), "%s", t->district);
 	snprintf(row.park, sizeof(row.park), "%s", t->park);
+	snprintf(row.timezone, sizeof(row.timezone), "%s", t->timezone);
 	e = store_tenant_put(st, &row);
 	if (e < 0)
 		return e;
-	count(&sum->tenants, e);
+	changed = e > 0;
+	/* The calendar and the trunks are the tenant's settings: a change to
+	 * them counts as a change of the tenant (the summary line stays as
+	 * scripts know it). */
+	e = store_tenant_calendar_put(st, t->id, t->calendar);
+	if (e < 0)
+		return e;
+	changed |= e > 0;
+	trunks.removed = 0;
+	e = prune(st, t, STORE_KIND_TRUNK, keep, &trunks);
+	for (size_t k = 0; !e && k < t->ntrunks; k++) {
+		struct store_trunk tr = {t->id, t->trunks[k].id, t->trunks[k].sources};
+		int n = store_trunk_put(st, &tr);
+
+		changed |= n > 0;
+		e = n < 0 ? n : 0;
+	}
+	if (e)
+		return e;
+	count(&sum->tenants, changed || trunks.removed);
 	sum->tenants.total++;
 	sum->users.total += (unsigned)t->nusers;
 	sum->queues.total += (unsigned)t->nqueues;
@@ -247,6 +273,7 @@ int prov_apply(struct store *st, const struct prov_doc *doc, struct prov_summary
 		m = t->nqueues > m ? t->nqueues : m;
 		m = t->nivr > m ? t->nivr : m;
 		m = t->nnumbers > m ? t->nnumbers : m;
+		m = t->ntrunks > m ? t->ntrunks : m;
 		most = m > most ? m : most;
 	}
 	keep = mem_alloc(most * sizeof(*keep));

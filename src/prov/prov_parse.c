@@ -14,24 +14,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/socket.h>
+
+#include "base/cidr.h"
 #include "base/mem.h"
 #include "prov/prov_internal.h"
 #include "store/store.h"
 
-#define ID_MAX	     (STORE_ID_SIZE - 1)
-#define NAME_MAX_LEN (STORE_NAME_SIZE - 1)
-#define PROMPT_MAX   4096
-#define SEATS_MAX    100000
-#define PASSWORD_MIN 6
-#define PASSWORD_MAX 128
-
-/* Validation context: where we are, for the message. */
-struct vctx {
-	char *err;
-	size_t errlen;
-	char path[512];
-	size_t plen;
-};
+#define ID_MAX		  (STORE_ID_SIZE - 1)
+#define NAME_MAX_LEN	  (STORE_NAME_SIZE - 1)
+#define SEATS_MAX	  100000
+#define PASSWORD_MIN	  6
+#define PASSWORD_MAX	  128
+#define TRUNKS_MAX	  64
+/* Sources per trunk: a carrier's signalling addresses, not a whole network. */
+#define TRUNK_SOURCES_MAX 64
 
 static const char *const strategies[] = {
     "longest-idle", "round-robin",	"fewest-calls", "least-talk-time",
@@ -40,7 +37,7 @@ static const char *const strategies[] = {
 
 static const char *const roles[] = {"agent", "supervisor", "tenant-admin"};
 
-static __attribute__((format(printf, 2, 3))) int verr(struct vctx *v, const char *fmt, ...)
+int prov_verr(struct prov_vctx *v, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -56,7 +53,7 @@ static __attribute__((format(printf, 2, 3))) int verr(struct vctx *v, const char
 	return -EINVAL;
 }
 
-static int nomem(struct vctx *v)
+int prov_nomem(struct prov_vctx *v)
 {
 	if (v->err && v->errlen)
 		snprintf(v->err, v->errlen, "out of memory");
@@ -76,16 +73,14 @@ static bool plain_key(const char *k)
 }
 
 /* Text from the document, fit to be quoted in a one-line message: control
- * characters, quotes and backslashes escaped, cut after ECHO_MAX bytes
+ * characters, quotes and backslashes escaped, cut after PROV_ECHO_MAX bytes
  * (on a UTF-8 boundary) with "...". A key or value can never add a line
  * to a message or a log, nor bury the problem under its length. */
-#define ECHO_MAX 48
-
-static const char *echo(char *buf, size_t size, const char *s)
+const char *prov_echo(char *buf, size_t size, const char *s)
 {
 	size_t o = 0, i;
 
-	for (i = 0; s[i] && i < ECHO_MAX && o + 8 < size; i++) {
+	for (i = 0; s[i] && i < PROV_ECHO_MAX && o + 8 < size; i++) {
 		unsigned char c = (unsigned char)s[i];
 
 		if (c < 0x20 || c == 0x7f)
@@ -112,25 +107,25 @@ static const char *echo(char *buf, size_t size, const char *s)
 
 /* Paths read like JavaScript: tenants[0].ivr[1].options["*"]. A path too
  * long for the buffer is cut, never overrun. */
-static size_t path_key(struct vctx *v, const char *key)
+size_t prov_path_key(struct prov_vctx *v, const char *key)
 {
 	size_t mark = v->plen;
-	char q[ECHO_MAX * 4 + 8];
+	char q[PROV_ECHO_MAX * 4 + 8];
 	int n;
 
-	if (plain_key(key) && strlen(key) <= ECHO_MAX)
+	if (plain_key(key) && strlen(key) <= PROV_ECHO_MAX)
 		n = snprintf(v->path + v->plen, sizeof(v->path) - v->plen, "%s%s",
 			     v->plen ? "." : "", key);
 	else
 		n = snprintf(v->path + v->plen, sizeof(v->path) - v->plen, "[\"%s\"]",
-			     echo(q, sizeof(q), key));
+			     prov_echo(q, sizeof(q), key));
 	if (n > 0)
 		v->plen = v->plen + (size_t)n < sizeof(v->path) ? v->plen + (size_t)n
 								: sizeof(v->path) - 1;
 	return mark;
 }
 
-static size_t path_idx(struct vctx *v, size_t i)
+size_t prov_path_idx(struct prov_vctx *v, size_t i)
 {
 	size_t mark = v->plen;
 	int n = snprintf(v->path + v->plen, sizeof(v->path) - v->plen, "[%zu]", i);
@@ -141,13 +136,13 @@ static size_t path_idx(struct vctx *v, size_t i)
 	return mark;
 }
 
-static void path_pop(struct vctx *v, size_t mark)
+void prov_path_pop(struct prov_vctx *v, size_t mark)
 {
 	v->plen = mark;
 	v->path[mark] = '\0';
 }
 
-static const char *type_name(const json_t *j)
+const char *prov_type_name(const json_t *j)
 {
 	switch (json_typeof(j)) {
 	case JSON_OBJECT:
@@ -169,23 +164,22 @@ static const char *type_name(const json_t *j)
 }
 
 /* Error at @key below the current path. */
-static __attribute__((format(printf, 3, 4))) int verr_at(struct vctx *v, const char *key,
-							 const char *fmt, ...)
+int prov_verr_at(struct prov_vctx *v, const char *key, const char *fmt, ...)
 {
 	char msg[384];
 	va_list ap;
-	size_t mark = path_key(v, key);
+	size_t mark = prov_path_key(v, key);
 	int err;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	err = verr(v, "%s", msg);
-	path_pop(v, mark);
+	err = prov_verr(v, "%s", msg);
+	prov_path_pop(v, mark);
 	return err;
 }
 
-static int check_fields(struct vctx *v, const json_t *obj, const char *const *allowed)
+int prov_check_fields(struct prov_vctx *v, const json_t *obj, const char *const *allowed)
 {
 	const char *key;
 	json_t *val;
@@ -199,17 +193,18 @@ static int check_fields(struct vctx *v, const json_t *obj, const char *const *al
 				break;
 		}
 		if (!allowed[i])
-			return verr_at(v, key, "unknown field");
+			return prov_verr_at(v, key, "unknown field");
 	}
 	return 0;
 }
 
-static int expect_object(struct vctx *v, const json_t *j)
+int prov_expect_object(struct prov_vctx *v, const json_t *j)
 {
-	return json_is_object(j) ? 0 : verr(v, "expected an object, got %s", type_name(j));
+	return json_is_object(j) ? 0
+				 : prov_verr(v, "expected an object, got %s", prov_type_name(j));
 }
 
-static bool has_ctl(const char *s)
+bool prov_has_ctl(const char *s)
 {
 	for (; *s; s++) {
 		if ((unsigned char)*s < 0x20 || *s == 0x7f)
@@ -218,15 +213,7 @@ static bool has_ctl(const char *s)
 	return false;
 }
 
-enum str_kind {
-	STR_TEXT,     /* printable text (UTF-8), no control characters */
-	STR_ID,	      /* [A-Za-z0-9][A-Za-z0-9._-]* */
-	STR_DOMAIN,   /* lowercase DNS name */
-	STR_NUMBER,   /* +?[0-9]{3,20} */
-	STR_PASSWORD, /* printable, kept only long enough to hash */
-};
-
-static bool is_id(const char *s)
+bool prov_is_id(const char *s)
 {
 	if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')))
 		return false;
@@ -277,48 +264,49 @@ static bool is_number(const char *s)
 }
 
 /* A string value, checked for its kind. @label names it in messages. */
-static int check_str(struct vctx *v, const json_t *j, enum str_kind kind, size_t min, size_t max,
-		     const char **out)
+int prov_check_str(struct prov_vctx *v, const json_t *j, enum prov_str_kind kind, size_t min,
+		   size_t max, const char **out)
 {
-	char q[ECHO_MAX * 4 + 8];
+	char q[PROV_ECHO_MAX * 4 + 8];
 	const char *s;
 	size_t len;
 
 	if (!json_is_string(j))
-		return verr(v, "expected a string, got %s", type_name(j));
+		return prov_verr(v, "expected a string, got %s", prov_type_name(j));
 	s = json_string_value(j);
 	len = json_string_length(j);
 	if (strlen(s) != len)
-		return verr(v, "must not contain NUL characters");
+		return prov_verr(v, "must not contain NUL characters");
 	if (len < min)
-		return verr(v, min == 1 ? "must not be empty" : "too short: at least %zu bytes",
-			    min);
+		return prov_verr(
+		    v, min == 1 ? "must not be empty" : "too short: at least %zu bytes", min);
 	if (len > max)
-		return verr(v, "too long: at most %zu bytes", max);
+		return prov_verr(v, "too long: at most %zu bytes", max);
 	switch (kind) {
-	case STR_TEXT:
-	case STR_PASSWORD:
-		if (has_ctl(s))
-			return verr(v, "must not contain control characters");
+	case PROV_STR_TEXT:
+	case PROV_STR_PASSWORD:
+		if (prov_has_ctl(s))
+			return prov_verr(v, "must not contain control characters");
 		break;
-	case STR_ID:
-		if (!is_id(s))
-			return verr(v,
-				    "invalid id \"%s\": use letters, digits, '.', '_' and '-', "
-				    "starting with a letter or digit",
-				    echo(q, sizeof(q), s));
+	case PROV_STR_ID:
+		if (!prov_is_id(s))
+			return prov_verr(
+			    v,
+			    "invalid id \"%s\": use letters, digits, '.', '_' and '-', "
+			    "starting with a letter or digit",
+			    prov_echo(q, sizeof(q), s));
 		break;
-	case STR_DOMAIN:
+	case PROV_STR_DOMAIN:
 		if (!is_domain(s))
-			return verr(v, "invalid domain \"%s\": expected a lowercase DNS name",
-				    echo(q, sizeof(q), s));
+			return prov_verr(v, "invalid domain \"%s\": expected a lowercase DNS name",
+					 prov_echo(q, sizeof(q), s));
 		break;
-	case STR_NUMBER:
+	case PROV_STR_NUMBER:
 		if (!is_number(s))
-			return verr(v,
-				    "invalid number \"%s\": expected 3 to 20 digits, "
-				    "optionally after '+'",
-				    echo(q, sizeof(q), s));
+			return prov_verr(v,
+					 "invalid number \"%s\": expected 3 to 20 digits, "
+					 "optionally after '+'",
+					 prov_echo(q, sizeof(q), s));
 		break;
 	}
 	*out = s;
@@ -327,8 +315,8 @@ static int check_str(struct vctx *v, const json_t *j, enum str_kind kind, size_t
 
 /* Field @key of @obj as a string: missing gives @def, or an error when @def
  * is NULL. */
-static int get_str(struct vctx *v, const json_t *obj, const char *key, enum str_kind kind,
-		   size_t min, size_t max, const char *def, const char **out)
+int prov_get_str(struct prov_vctx *v, const json_t *obj, const char *key, enum prov_str_kind kind,
+		 size_t min, size_t max, const char *def, const char **out)
 {
 	const json_t *j = json_object_get(obj, key);
 	size_t mark;
@@ -336,31 +324,31 @@ static int get_str(struct vctx *v, const json_t *obj, const char *key, enum str_
 
 	if (!j) {
 		if (!def)
-			return verr_at(v, key, "required field missing");
+			return prov_verr_at(v, key, "required field missing");
 		*out = def;
 		return 0;
 	}
-	mark = path_key(v, key);
-	err = check_str(v, j, kind, min, max, out);
-	path_pop(v, mark);
+	mark = prov_path_key(v, key);
+	err = prov_check_str(v, j, kind, min, max, out);
+	prov_path_pop(v, mark);
 	return err;
 }
 
-static int check_uint(struct vctx *v, const json_t *j, uint32_t min, uint32_t max, uint32_t *out)
+int prov_check_uint(struct prov_vctx *v, const json_t *j, uint32_t min, uint32_t max, uint32_t *out)
 {
 	json_int_t n;
 
 	if (!json_is_integer(j))
-		return verr(v, "expected an integer, got %s", type_name(j));
+		return prov_verr(v, "expected an integer, got %s", prov_type_name(j));
 	n = json_integer_value(j);
 	if (n < min || n > max)
-		return verr(v, "must be between %u and %u, got %lld", min, max, (long long)n);
+		return prov_verr(v, "must be between %u and %u, got %lld", min, max, (long long)n);
 	*out = (uint32_t)n;
 	return 0;
 }
 
-static int get_uint(struct vctx *v, const json_t *obj, const char *key, uint32_t min, uint32_t max,
-		    uint32_t def, uint32_t *out)
+int prov_get_uint(struct prov_vctx *v, const json_t *obj, const char *key, uint32_t min,
+		  uint32_t max, uint32_t def, uint32_t *out)
 {
 	const json_t *j = json_object_get(obj, key);
 	size_t mark;
@@ -370,39 +358,39 @@ static int get_uint(struct vctx *v, const json_t *obj, const char *key, uint32_t
 		*out = def;
 		return 0;
 	}
-	mark = path_key(v, key);
-	err = check_uint(v, j, min, max, out);
-	path_pop(v, mark);
+	mark = prov_path_key(v, key);
+	err = prov_check_uint(v, j, min, max, out);
+	prov_path_pop(v, mark);
 	return err;
 }
 
-static int text_dup(struct vctx *v, const char *s, char **out)
+int prov_text_dup(struct prov_vctx *v, const char *s, char **out)
 {
 	size_t len = strlen(s);
 	char *p = mem_alloc(len + 1);
 
 	if (!p)
-		return nomem(v);
+		return prov_nomem(v);
 	memcpy(p, s, len + 1);
 	*out = p;
 	return 0;
 }
 
 /* Canonical JSON text (compact, keys sorted) in memory of our own. */
-static int dump(struct vctx *v, const json_t *j, char **out)
+int prov_dump(struct prov_vctx *v, const json_t *j, char **out)
 {
 	const size_t flags = JSON_COMPACT | JSON_SORT_KEYS;
 	size_t n = json_dumpb(j, NULL, 0, flags);
 	char *buf;
 
 	if (!n)
-		return nomem(v);
+		return prov_nomem(v);
 	buf = mem_alloc(n + 1);
 	if (!buf)
-		return nomem(v);
+		return prov_nomem(v);
 	if (json_dumpb(j, buf, n, flags) != n) {
 		mem_free(buf);
-		return nomem(v);
+		return prov_nomem(v);
 	}
 	buf[n] = '\0';
 	*out = buf;
@@ -438,9 +426,7 @@ const struct prov_ref *prov_ref_find(const struct prov_ref *ix, size_t n, const 
 	return NULL;
 }
 
-/* Sort @ix and return the duplicate that comes first in the document (the
- * later entry of its pair) or NULL; *@first gets the earlier one. */
-static const struct prov_ref *ref_dup(struct prov_ref *ix, size_t n, const struct prov_ref **first)
+const struct prov_ref *prov_ref_dup(struct prov_ref *ix, size_t n, const struct prov_ref **first)
 {
 	const struct prov_ref *dup = NULL;
 
@@ -459,7 +445,7 @@ static const struct prov_ref *ref_dup(struct prov_ref *ix, size_t n, const struc
 
 /* First pass over users, queues or ivr: each an object with a valid, unique
  * id, so the second pass can resolve references to any of them. */
-static int collect_ids(struct vctx *v, const json_t *tj, const char *key, const char *what,
+static int collect_ids(struct prov_vctx *v, const json_t *tj, const char *key, const char *what,
 		       struct prov_ref **ixp, size_t *np)
 {
 	const json_t *arr = json_object_get(tj, key);
@@ -471,47 +457,47 @@ static int collect_ids(struct vctx *v, const json_t *tj, const char *key, const 
 	*np = 0;
 	if (!arr)
 		return 0;
-	mark = path_key(v, key);
+	mark = prov_path_key(v, key);
 	if (!json_is_array(arr)) {
-		err = verr(v, "expected an array, got %s", type_name(arr));
+		err = prov_verr(v, "expected an array, got %s", prov_type_name(arr));
 		goto out;
 	}
 	n = json_array_size(arr);
 	ix = mem_zalloc((n ? n : 1) * sizeof(*ix));
 	if (!ix) {
-		err = nomem(v);
+		err = prov_nomem(v);
 		goto out;
 	}
 	*ixp = ix;
 	for (size_t i = 0; i < n; i++) {
 		const json_t *e = json_array_get(arr, i);
-		size_t m = path_idx(v, i);
+		size_t m = prov_path_idx(v, i);
 
-		err = expect_object(v, e);
+		err = prov_expect_object(v, e);
 		if (!err)
-			err = get_str(v, e, "id", STR_ID, 1, ID_MAX, NULL, &ix[i].id);
-		path_pop(v, m);
+			err = prov_get_str(v, e, "id", PROV_STR_ID, 1, ID_MAX, NULL, &ix[i].id);
+		prov_path_pop(v, m);
 		if (err)
 			goto out;
 		ix[i].pos = i;
 	}
 	*np = n;
-	dup = ref_dup(ix, n, &first);
+	dup = prov_ref_dup(ix, n, &first);
 	if (dup) {
-		path_idx(v, dup->pos);
-		path_key(v, "id");
-		err = verr(v, "duplicate %s id \"%s\" (also %s[%zu])", what, dup->id, key,
-			   first->pos);
+		prov_path_idx(v, dup->pos);
+		prov_path_key(v, "id");
+		err = prov_verr(v, "duplicate %s id \"%s\" (also %s[%zu])", what, dup->id, key,
+				first->pos);
 	}
 out:
-	path_pop(v, mark);
+	prov_path_pop(v, mark);
 	return err;
 }
 
 enum route_kind { ROUTE_IVR, ROUTE_QUEUE, ROUTE_USER };
 
-static int parse_route(struct vctx *v, const struct prov_tenant *t, const json_t *j, char **jsonp,
-		       long *queue_idx)
+static int parse_route(struct prov_vctx *v, const struct prov_tenant *t, const json_t *j,
+		       char **jsonp, long *queue_idx)
 {
 	static const char *const kinds[] = {"ivr", "queue", "user", NULL};
 	const struct prov_ref *ix[] = {t->ivr_ix, t->queue_ix, t->user_ix};
@@ -521,38 +507,38 @@ static int parse_route(struct vctx *v, const struct prov_tenant *t, const json_t
 	json_t *val;
 	int err;
 
-	err = expect_object(v, j);
+	err = prov_expect_object(v, j);
 	if (!err)
-		err = check_fields(v, j, kinds);
+		err = prov_check_fields(v, j, kinds);
 	if (err)
 		return err;
 	if (json_object_size(j) != 1)
-		return verr(v, "needs exactly one of \"ivr\", \"queue\" or \"user\"");
+		return prov_verr(v, "needs exactly one of \"ivr\", \"queue\" or \"user\"");
 	json_object_foreach((json_t *)j, key, val)
 	{
 		int k = !strcmp(key, "ivr")	? ROUTE_IVR
 			: !strcmp(key, "queue") ? ROUTE_QUEUE
 						: ROUTE_USER;
-		size_t mark = path_key(v, key);
+		size_t mark = prov_path_key(v, key);
 
-		err = check_str(v, val, STR_ID, 1, ID_MAX, &target);
+		err = prov_check_str(v, val, PROV_STR_ID, 1, ID_MAX, &target);
 		if (!err) {
 			r = prov_ref_find(ix[k], nix[k], target);
 			if (!r)
-				err = verr(v, "no %s \"%s\" in tenant \"%s\"",
-					   k == ROUTE_IVR ? "ivr" : kinds[k], target, t->id);
+				err = prov_verr(v, "no %s \"%s\" in tenant \"%s\"",
+						k == ROUTE_IVR ? "ivr" : kinds[k], target, t->id);
 			else if (queue_idx)
 				*queue_idx = k == ROUTE_QUEUE ? (long)r->pos : -1;
 		}
-		path_pop(v, mark);
+		prov_path_pop(v, mark);
 		if (err)
 			return err;
 	}
-	return dump(v, j, jsonp);
+	return prov_dump(v, j, jsonp);
 }
 
 /* Skill name -> level 1..100 (an agent's level, or a queue's minimum). */
-static int parse_skills(struct vctx *v, const json_t *obj, char **out)
+static int parse_skills(struct prov_vctx *v, const json_t *obj, char **out)
 {
 	const json_t *j = json_object_get(obj, "skills");
 	const char *key;
@@ -561,90 +547,91 @@ static int parse_skills(struct vctx *v, const json_t *obj, char **out)
 	int err = 0;
 
 	if (!j)
-		return text_dup(v, "{}", out);
-	mark = path_key(v, "skills");
-	err = expect_object(v, j);
+		return prov_text_dup(v, "{}", out);
+	mark = prov_path_key(v, "skills");
+	err = prov_expect_object(v, j);
 	if (err)
 		goto out;
 	json_object_foreach((json_t *)j, key, val)
 	{
-		size_t m = path_key(v, key);
+		size_t m = prov_path_key(v, key);
 		uint32_t lvl;
 
-		if (!*key || strlen(key) > ID_MAX || !is_id(key))
-			err = verr(v, "invalid skill name: use letters, digits, '.', '_' and '-'");
+		if (!*key || strlen(key) > ID_MAX || !prov_is_id(key))
+			err = prov_verr(
+			    v, "invalid skill name: use letters, digits, '.', '_' and '-'");
 		else
-			err = check_uint(v, val, 1, 100, &lvl);
-		path_pop(v, m);
+			err = prov_check_uint(v, val, 1, 100, &lvl);
+		prov_path_pop(v, m);
 		if (err)
 			goto out;
 	}
-	err = dump(v, j, out);
+	err = prov_dump(v, j, out);
 out:
-	path_pop(v, mark);
+	prov_path_pop(v, mark);
 	return err;
 }
 
-static int parse_roles(struct vctx *v, const json_t *obj, char **out)
+static int parse_roles(struct prov_vctx *v, const json_t *obj, char **out)
 {
 	const json_t *j = json_object_get(obj, "roles");
 	size_t mark, n;
 	int err = 0;
 
 	if (!j)
-		return verr_at(v, "roles", "required field missing");
-	mark = path_key(v, "roles");
+		return prov_verr_at(v, "roles", "required field missing");
+	mark = prov_path_key(v, "roles");
 	if (!json_is_array(j)) {
-		err = verr(v, "expected an array, got %s", type_name(j));
+		err = prov_verr(v, "expected an array, got %s", prov_type_name(j));
 		goto out;
 	}
 	n = json_array_size(j);
 	if (!n) {
-		err = verr(v, "needs at least one role");
+		err = prov_verr(v, "needs at least one role");
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
 		const json_t *r = json_array_get(j, i);
-		size_t m = path_idx(v, i), k;
-		char q[ECHO_MAX * 4 + 8];
+		size_t m = prov_path_idx(v, i), k;
+		char q[PROV_ECHO_MAX * 4 + 8];
 		const char *s;
 
-		err = check_str(v, r, STR_TEXT, 1, ID_MAX, &s);
+		err = prov_check_str(v, r, PROV_STR_TEXT, 1, ID_MAX, &s);
 		for (k = 0; !err && k < sizeof(roles) / sizeof(roles[0]); k++) {
 			if (!strcmp(roles[k], s))
 				break;
 		}
 		if (!err && k == sizeof(roles) / sizeof(roles[0]))
-			err = verr(v, "unknown role \"%s\"", echo(q, sizeof(q), s));
+			err = prov_verr(v, "unknown role \"%s\"", prov_echo(q, sizeof(q), s));
 		for (size_t p = 0; !err && p < i; p++) {
 			if (json_equal(json_array_get(j, p), (json_t *)r))
-				err = verr(v, "duplicate role \"%s\"", s);
+				err = prov_verr(v, "duplicate role \"%s\"", s);
 		}
-		path_pop(v, m);
+		prov_path_pop(v, m);
 		if (err)
 			goto out;
 	}
-	err = dump(v, j, out);
+	err = prov_dump(v, j, out);
 out:
-	path_pop(v, mark);
+	prov_path_pop(v, mark);
 	return err;
 }
 
-static int parse_user(struct vctx *v, const struct prov_tenant *t, const json_t *e,
+static int parse_user(struct prov_vctx *v, const struct prov_tenant *t, const json_t *e,
 		      struct prov_user *u)
 {
 	static const char *const fields[] = {"id", "name", "password", "roles", "skills", NULL};
 	int err;
 
 	(void)t;
-	err = check_fields(v, e, fields);
+	err = prov_check_fields(v, e, fields);
 	if (!err)
-		err = get_str(v, e, "id", STR_ID, 1, ID_MAX, NULL, &u->id);
+		err = prov_get_str(v, e, "id", PROV_STR_ID, 1, ID_MAX, NULL, &u->id);
 	if (!err)
-		err = get_str(v, e, "name", STR_TEXT, 0, NAME_MAX_LEN, "", &u->name);
+		err = prov_get_str(v, e, "name", PROV_STR_TEXT, 0, NAME_MAX_LEN, "", &u->name);
 	if (!err && json_object_get(e, "password"))
-		err = get_str(v, e, "password", STR_PASSWORD, PASSWORD_MIN, PASSWORD_MAX, NULL,
-			      &u->password);
+		err = prov_get_str(v, e, "password", PROV_STR_PASSWORD, PASSWORD_MIN, PASSWORD_MAX,
+				   NULL, &u->password);
 	if (!err)
 		err = parse_roles(v, e, &u->roles);
 	if (!err)
@@ -652,7 +639,7 @@ static int parse_user(struct vctx *v, const struct prov_tenant *t, const json_t 
 	return err;
 }
 
-static int parse_service_level(struct vctx *v, const json_t *e, struct prov_queue *q)
+static int parse_service_level(struct prov_vctx *v, const json_t *e, struct prov_queue *q)
 {
 	static const char *const fields[] = {"seconds", "percent", NULL};
 	const json_t *j = json_object_get(e, "service_level");
@@ -663,166 +650,69 @@ static int parse_service_level(struct vctx *v, const json_t *e, struct prov_queu
 	q->sl_percent = 80;
 	if (!j)
 		return 0;
-	mark = path_key(v, "service_level");
-	err = expect_object(v, j);
+	mark = prov_path_key(v, "service_level");
+	err = prov_expect_object(v, j);
 	if (!err)
-		err = check_fields(v, j, fields);
+		err = prov_check_fields(v, j, fields);
 	if (!err)
-		err = get_uint(v, j, "seconds", 1, 3600, 20, &q->sl_seconds);
+		err = prov_get_uint(v, j, "seconds", 1, 3600, 20, &q->sl_seconds);
 	if (!err)
-		err = get_uint(v, j, "percent", 1, 100, 80, &q->sl_percent);
-	path_pop(v, mark);
+		err = prov_get_uint(v, j, "percent", 1, 100, 80, &q->sl_percent);
+	prov_path_pop(v, mark);
 	return err;
 }
 
-static int parse_queue(struct vctx *v, const struct prov_tenant *t, const json_t *e,
+static int parse_queue(struct prov_vctx *v, const struct prov_tenant *t, const json_t *e,
 		       struct prov_queue *q)
 {
 	static const char *const fields[] = {
 	    "id",	  "strategy", "skills",	  "priority",	   "wrapup_s", "ring_timeout_s",
 	    "max_wait_s", "max_len",  "overflow", "service_level", NULL,
 	};
-	char qb[ECHO_MAX * 4 + 8];
+	char qb[PROV_ECHO_MAX * 4 + 8];
 	const json_t *ov;
 	size_t k;
 	int err;
 
 	q->overflow_queue = -1;
-	err = check_fields(v, e, fields);
+	err = prov_check_fields(v, e, fields);
 	if (!err)
-		err = get_str(v, e, "id", STR_ID, 1, ID_MAX, NULL, &q->id);
+		err = prov_get_str(v, e, "id", PROV_STR_ID, 1, ID_MAX, NULL, &q->id);
 	if (!err)
-		err = get_str(v, e, "strategy", STR_TEXT, 1, ID_MAX, "longest-idle", &q->strategy);
+		err = prov_get_str(v, e, "strategy", PROV_STR_TEXT, 1, ID_MAX, "longest-idle",
+				   &q->strategy);
 	for (k = 0; !err && k < sizeof(strategies) / sizeof(strategies[0]); k++) {
 		if (!strcmp(strategies[k], q->strategy))
 			break;
 	}
 	if (!err && k == sizeof(strategies) / sizeof(strategies[0]))
-		return verr_at(v, "strategy", "unknown strategy \"%s\"",
-			       echo(qb, sizeof(qb), q->strategy));
+		return prov_verr_at(v, "strategy", "unknown strategy \"%s\"",
+				    prov_echo(qb, sizeof(qb), q->strategy));
 	if (!err)
 		err = parse_skills(v, e, &q->skills);
 	if (!err)
-		err = get_uint(v, e, "priority", 0, 100, 0, &q->priority);
+		err = prov_get_uint(v, e, "priority", 0, 100, 0, &q->priority);
 	if (!err)
-		err = get_uint(v, e, "wrapup_s", 0, 3600, 0, &q->wrapup_s);
+		err = prov_get_uint(v, e, "wrapup_s", 0, 3600, 0, &q->wrapup_s);
 	if (!err)
-		err = get_uint(v, e, "ring_timeout_s", 1, 600, 20, &q->ring_timeout_s);
+		err = prov_get_uint(v, e, "ring_timeout_s", 1, 600, 20, &q->ring_timeout_s);
 	if (!err)
-		err = get_uint(v, e, "max_wait_s", 0, 86400, 0, &q->max_wait_s);
+		err = prov_get_uint(v, e, "max_wait_s", 0, 86400, 0, &q->max_wait_s);
 	if (!err)
-		err = get_uint(v, e, "max_len", 0, 100000, 0, &q->max_len);
+		err = prov_get_uint(v, e, "max_len", 0, 100000, 0, &q->max_len);
 	if (!err)
 		err = parse_service_level(v, e, q);
 	ov = json_object_get(e, "overflow");
 	if (!err && ov) {
-		size_t mark = path_key(v, "overflow");
+		size_t mark = prov_path_key(v, "overflow");
 
 		err = parse_route(v, t, ov, &q->overflow, &q->overflow_queue);
-		path_pop(v, mark);
+		prov_path_pop(v, mark);
 	}
 	return err;
 }
 
-/* A prompt file is named relative to the tenant's media folder and must stay in it. */
-static bool is_media_path(const char *s)
-{
-	if (*s == '/')
-		return false;
-	for (const char *p = s; *p;) {
-		size_t n = strcspn(p, "/");
-
-		if ((n == 2 && p[0] == '.' && p[1] == '.') || n == 0)
-			return false;
-		p += n;
-		if (*p == '/')
-			p++;
-	}
-	return true;
-}
-
-static int parse_prompt(struct vctx *v, const json_t *e)
-{
-	static const char *const fields[] = {"tts", "file", NULL};
-	const json_t *j = json_object_get(e, "prompt");
-	const char *s;
-	size_t mark;
-	int err;
-
-	if (!j)
-		return verr_at(v, "prompt", "required field missing");
-	mark = path_key(v, "prompt");
-	err = expect_object(v, j);
-	if (!err)
-		err = check_fields(v, j, fields);
-	if (!err && json_object_size(j) != 1)
-		err = verr(v, "needs exactly one of \"tts\" or \"file\"");
-	if (!err && json_object_get(j, "tts"))
-		err = get_str(v, j, "tts", STR_TEXT, 1, PROMPT_MAX, NULL, &s);
-	if (!err && json_object_get(j, "file")) {
-		err = get_str(v, j, "file", STR_TEXT, 1, 255, NULL, &s);
-		if (!err && !is_media_path(s))
-			err = verr_at(v, "file",
-				      "must be a relative path inside the tenant's media folder");
-	}
-	path_pop(v, mark);
-	return err;
-}
-
-static int parse_ivr(struct vctx *v, const struct prov_tenant *t, const json_t *e,
-		     struct prov_ivr *m)
-{
-	static const char *const fields[] = {"id",	"prompt",    "options",
-					     "timeout", "timeout_s", NULL};
-	const json_t *opts = json_object_get(e, "options"), *to = json_object_get(e, "timeout");
-	char *route = NULL;
-	uint32_t secs;
-	int err;
-
-	err = check_fields(v, e, fields);
-	if (!err)
-		err = get_str(v, e, "id", STR_ID, 1, ID_MAX, NULL, &m->id);
-	if (!err)
-		err = parse_prompt(v, e);
-	if (!err)
-		err = get_uint(v, e, "timeout_s", 1, 60, 5, &secs);
-	if (!err && opts) {
-		size_t mark = path_key(v, "options");
-		const char *key;
-		json_t *val;
-
-		err = expect_object(v, opts);
-		json_object_foreach(err ? NULL : (json_t *)opts, key, val)
-		{
-			size_t mk = path_key(v, key);
-
-			if (strlen(key) != 1 || !strchr("0123456789*#", key[0]))
-				err = verr(v, "not a DTMF key: use 0-9, * or #");
-			else
-				err = parse_route(v, t, val, &route, NULL);
-			mem_free(route);
-			route = NULL;
-			path_pop(v, mk);
-			if (err)
-				break;
-		}
-		path_pop(v, mark);
-	}
-	if (!err && to) {
-		size_t mark = path_key(v, "timeout");
-
-		err = parse_route(v, t, to, &route, NULL);
-		mem_free(route);
-		path_pop(v, mark);
-	}
-	if (!err && !json_object_size(opts) && !to)
-		err = verr(v, "needs \"options\" or \"timeout\": a menu with no way on");
-	if (!err)
-		err = dump(v, e, &m->json);
-	return err;
-}
-
-static int parse_number(struct vctx *v, const struct prov_tenant *t, const json_t *e,
+static int parse_number(struct prov_vctx *v, const struct prov_tenant *t, const json_t *e,
 			struct prov_number *n)
 {
 	static const char *const fields[] = {"number", "route", NULL};
@@ -830,27 +720,28 @@ static int parse_number(struct vctx *v, const struct prov_tenant *t, const json_
 	size_t mark;
 	int err;
 
-	err = expect_object(v, e);
+	err = prov_expect_object(v, e);
 	if (!err)
-		err = check_fields(v, e, fields);
+		err = prov_check_fields(v, e, fields);
 	if (!err)
-		err =
-		    get_str(v, e, "number", STR_NUMBER, 1, STORE_NUMBER_SIZE - 1, NULL, &n->number);
+		err = prov_get_str(v, e, "number", PROV_STR_NUMBER, 1, STORE_NUMBER_SIZE - 1, NULL,
+				   &n->number);
 	if (!err && !r)
-		err = verr_at(v, "route", "required field missing");
+		err = prov_verr_at(v, "route", "required field missing");
 	if (err)
 		return err;
-	mark = path_key(v, "route");
+	mark = prov_path_key(v, "route");
 	err = parse_route(v, t, r, &n->route, NULL);
-	path_pop(v, mark);
+	prov_path_pop(v, mark);
 	return err;
 }
 
-typedef int(elem_parse_h)(struct vctx *v, const struct prov_tenant *t, const json_t *e, void *out);
+typedef int(elem_parse_h)(struct prov_vctx *v, const struct prov_tenant *t, const json_t *e,
+			  void *out);
 
 /* Run @parse on every element of array @key (already checked by
  * collect_ids, or checked here for numbers). */
-static int parse_array(struct vctx *v, const struct prov_tenant *t, const json_t *tj,
+static int parse_array(struct prov_vctx *v, const struct prov_tenant *t, const json_t *tj,
 		       const char *key, void *elems, size_t size, size_t n, elem_parse_h *parse)
 {
 	const json_t *arr = json_object_get(tj, key);
@@ -859,55 +750,142 @@ static int parse_array(struct vctx *v, const struct prov_tenant *t, const json_t
 
 	if (!arr || !n)
 		return 0;
-	mark = path_key(v, key);
+	mark = prov_path_key(v, key);
 	for (size_t i = 0; i < n && !err; i++) {
-		size_t m = path_idx(v, i);
+		size_t m = prov_path_idx(v, i);
 
 		err = parse(v, t, json_array_get(arr, i), (char *)elems + i * size);
-		path_pop(v, m);
+		prov_path_pop(v, m);
 	}
-	path_pop(v, mark);
+	prov_path_pop(v, mark);
 	return err;
 }
 
-static int user_h(struct vctx *v, const struct prov_tenant *t, const json_t *e, void *out)
+static int user_h(struct prov_vctx *v, const struct prov_tenant *t, const json_t *e, void *out)
 {
 	return parse_user(v, t, e, out);
 }
 
-static int queue_h(struct vctx *v, const struct prov_tenant *t, const json_t *e, void *out)
+static int queue_h(struct prov_vctx *v, const struct prov_tenant *t, const json_t *e, void *out)
 {
 	return parse_queue(v, t, e, out);
 }
 
-static int ivr_h(struct vctx *v, const struct prov_tenant *t, const json_t *e, void *out)
+static int ivr_h(struct prov_vctx *v, const struct prov_tenant *t, const json_t *e, void *out)
 {
-	return parse_ivr(v, t, e, out);
+	return prov_parse_ivr(v, t, e, out);
 }
 
-static int number_h(struct vctx *v, const struct prov_tenant *t, const json_t *e, void *out)
+/* One source of a trunk: an address or block, into canonical text. */
+static int parse_source(struct prov_vctx *v, const json_t *j, json_t *out)
+{
+	char q[PROV_ECHO_SIZE], canon[CIDR_STR_SIZE], hint[CIDR_STR_SIZE];
+	const char *s;
+	struct cidr c;
+	int err;
+
+	err = prov_check_str(v, j, PROV_STR_TEXT, 1, 64, &s);
+	if (err)
+		return err;
+	err = cidr_parse(&c, s);
+	if (err == -EDOM) {
+		/* Suggest the block: the address with the bits past the prefix cleared. */
+		const char *slash = strchr(s, '/');
+		char addr[64];
+		unsigned prefix = (unsigned)atoi(slash + 1);
+
+		snprintf(addr, sizeof(addr), "%.*s", (int)(slash - s), s);
+		if (!cidr_parse(&c, addr)) {
+			for (unsigned i = prefix; i < (c.family == AF_INET ? 32u : 128u); i++)
+				c.addr[i / 8] &= (uint8_t) ~(0x80 >> (i % 8));
+			c.prefix = prefix;
+		}
+		if (cidr_format(&c, hint, sizeof(hint)) < 0)
+			hint[0] = '\0';
+		return prov_verr(
+		    v, "\"%s\" has address bits set past the prefix: did you mean \"%s\"?",
+		    prov_echo(q, sizeof(q), s), hint);
+	}
+	if (err)
+		return prov_verr(v,
+				 "invalid address \"%s\": expected an IPv4 or IPv6 address, "
+				 "optionally with /prefix",
+				 prov_echo(q, sizeof(q), s));
+	if (!c.prefix)
+		return prov_verr(v, "\"%s\" allows every address: list the trunk's own addresses",
+				 prov_echo(q, sizeof(q), s));
+	if (cidr_format(&c, canon, sizeof(canon)) < 0)
+		return prov_verr(v, "cannot print \"%s\"", prov_echo(q, sizeof(q), s));
+	if (json_array_append_new(out, json_string(canon)))
+		return prov_nomem(v);
+	return 0;
+}
+
+static int parse_trunk(struct prov_vctx *v, const struct prov_tenant *t, const json_t *e,
+		       struct prov_trunk *tr)
+{
+	static const char *const fields[] = {"id", "from", NULL};
+	const json_t *from = json_object_get(e, "from");
+	json_t *canon = NULL;
+	size_t mark;
+	int err;
+
+	(void)t;
+	err = prov_check_fields(v, e, fields);
+	if (!err)
+		err = prov_get_str(v, e, "id", PROV_STR_ID, 1, ID_MAX, NULL, &tr->id);
+	if (!err && !from)
+		err = prov_verr_at(v, "from", "required field missing");
+	if (err)
+		return err;
+	mark = prov_path_key(v, "from");
+	if (!json_is_array(from))
+		err = prov_verr(v, "expected an array, got %s", prov_type_name(from));
+	else if (!json_array_size(from) || json_array_size(from) > TRUNK_SOURCES_MAX)
+		err = prov_verr(v, "needs 1 to %u addresses", TRUNK_SOURCES_MAX);
+	else if (!(canon = json_array()))
+		err = prov_nomem(v);
+	for (size_t i = 0; !err && i < json_array_size(from); i++) {
+		size_t m = prov_path_idx(v, i);
+
+		err = parse_source(v, json_array_get(from, i), canon);
+		prov_path_pop(v, m);
+	}
+	prov_path_pop(v, mark);
+	if (!err)
+		err = prov_dump(v, canon, &tr->sources);
+	json_decref(canon);
+	return err;
+}
+
+static int trunk_h(struct prov_vctx *v, const struct prov_tenant *t, const json_t *e, void *out)
+{
+	return parse_trunk(v, t, e, out);
+}
+
+static int number_h(struct prov_vctx *v, const struct prov_tenant *t, const json_t *e, void *out)
 {
 	return parse_number(v, t, e, out);
 }
 
 /* Queue A overflowing to B overflowing back to A would bounce a caller
  * forever; each chain must end. */
-static int check_overflow_loops(struct vctx *v, const struct prov_tenant *t)
+static int check_overflow_loops(struct prov_vctx *v, const struct prov_tenant *t)
 {
 	for (size_t i = 0; i < t->nqueues; i++) {
 		long j = t->queues[i].overflow_queue;
 
 		for (size_t steps = 0; j >= 0 && steps < t->nqueues; steps++) {
 			if ((size_t)j == i) {
-				size_t mark = path_key(v, "queues");
+				size_t mark = prov_path_key(v, "queues");
 				int err;
 
-				path_idx(v, i);
-				path_key(v, "overflow");
-				path_key(v, "queue");
-				err =
-				    verr(v, "overflow loops back to queue \"%s\"", t->queues[i].id);
-				path_pop(v, mark);
+				prov_path_idx(v, i);
+				prov_path_key(v, "overflow");
+				prov_path_key(v, "queue");
+				err = prov_verr(v, "overflow loops back to queue \"%s\"",
+						t->queues[i].id);
+				prov_path_pop(v, mark);
 				return err;
 			}
 			j = t->queues[j].overflow_queue;
@@ -916,39 +894,46 @@ static int check_overflow_loops(struct vctx *v, const struct prov_tenant *t)
 	return 0;
 }
 
-static int alloc_elems(struct vctx *v, void **p, size_t n, size_t size)
+static int alloc_elems(struct prov_vctx *v, void **p, size_t n, size_t size)
 {
 	if (!n)
 		return 0;
 	*p = mem_zalloc(n * size);
-	return *p ? 0 : nomem(v);
+	return *p ? 0 : prov_nomem(v);
 }
 
-static int parse_tenant(struct vctx *v, const json_t *tj, struct prov_tenant *t)
+static int parse_tenant(struct prov_vctx *v, const json_t *tj, struct prov_tenant *t)
 {
 	static const char *const fields[] = {
-	    "id",    "name",   "domain", "seats",   "district", "park",
-	    "users", "queues", "ivr",	 "numbers", NULL,
+	    "id",	"name",	  "domain", "seats",  "district", "park",    "timezone", "hours",
+	    "holidays", "trunks", "users",  "queues", "ivr",	  "numbers", NULL,
 	};
 	const json_t *nums = json_object_get(tj, "numbers");
 	int err;
 
-	err = expect_object(v, tj);
+	err = prov_expect_object(v, tj);
 	if (!err)
-		err = check_fields(v, tj, fields);
+		err = prov_check_fields(v, tj, fields);
 	if (!err)
-		err = get_str(v, tj, "id", STR_ID, 1, ID_MAX, NULL, &t->id);
+		err = prov_get_str(v, tj, "id", PROV_STR_ID, 1, ID_MAX, NULL, &t->id);
 	if (!err)
-		err = get_str(v, tj, "name", STR_TEXT, 1, NAME_MAX_LEN, NULL, &t->name);
+		err = prov_get_str(v, tj, "name", PROV_STR_TEXT, 1, NAME_MAX_LEN, NULL, &t->name);
 	if (!err)
-		err = get_str(v, tj, "domain", STR_DOMAIN, 1, STORE_DOMAIN_SIZE - 1, NULL,
-			      &t->domain);
+		err = prov_get_str(v, tj, "domain", PROV_STR_DOMAIN, 1, STORE_DOMAIN_SIZE - 1, NULL,
+				   &t->domain);
 	if (!err)
-		err = get_uint(v, tj, "seats", 0, SEATS_MAX, 0, &t->seats);
+		err = prov_get_uint(v, tj, "seats", 0, SEATS_MAX, 0, &t->seats);
 	if (!err)
-		err = get_str(v, tj, "district", STR_TEXT, 0, NAME_MAX_LEN, "", &t->district);
+		err = prov_get_str(v, tj, "district", PROV_STR_TEXT, 0, NAME_MAX_LEN, "",
+				   &t->district);
 	if (!err)
-		err = get_str(v, tj, "park", STR_TEXT, 0, NAME_MAX_LEN, "", &t->park);
+		err = prov_get_str(v, tj, "park", PROV_STR_TEXT, 0, NAME_MAX_LEN, "", &t->park);
+	if (!err)
+		err = prov_parse_calendar(v, tj, t);
+	if (!err)
+		err = collect_ids(v, tj, "trunks", "trunk", &t->trunk_ix, &t->ntrunks);
+	if (!err && t->ntrunks > TRUNKS_MAX)
+		err = prov_verr_at(v, "trunks", "too many trunks: at most %u", TRUNKS_MAX);
 	if (!err)
 		err = collect_ids(v, tj, "users", "user", &t->user_ix, &t->nusers);
 	if (!err)
@@ -956,10 +941,12 @@ static int parse_tenant(struct vctx *v, const json_t *tj, struct prov_tenant *t)
 	if (!err)
 		err = collect_ids(v, tj, "ivr", "ivr", &t->ivr_ix, &t->nivr);
 	if (!err && nums && !json_is_array(nums))
-		err = verr_at(v, "numbers", "expected an array, got %s", type_name(nums));
+		err = prov_verr_at(v, "numbers", "expected an array, got %s", prov_type_name(nums));
 	if (err)
 		return err;
 	err = alloc_elems(v, (void **)&t->users, t->nusers, sizeof(*t->users));
+	if (!err)
+		err = alloc_elems(v, (void **)&t->trunks, t->ntrunks, sizeof(*t->trunks));
 	if (!err)
 		err = alloc_elems(v, (void **)&t->queues, t->nqueues, sizeof(*t->queues));
 	if (!err)
@@ -970,7 +957,10 @@ static int parse_tenant(struct vctx *v, const json_t *tj, struct prov_tenant *t)
 	if (err)
 		return err;
 	t->nnumbers = json_array_size(nums);
-	err = parse_array(v, t, tj, "users", t->users, sizeof(*t->users), t->nusers, user_h);
+	err = parse_array(v, t, tj, "trunks", t->trunks, sizeof(*t->trunks), t->ntrunks, trunk_h);
+	if (!err)
+		err =
+		    parse_array(v, t, tj, "users", t->users, sizeof(*t->users), t->nusers, user_h);
 	if (!err)
 		err = parse_array(v, t, tj, "queues", t->queues, sizeof(*t->queues), t->nqueues,
 				  queue_h);
@@ -979,13 +969,15 @@ static int parse_tenant(struct vctx *v, const json_t *tj, struct prov_tenant *t)
 	if (!err)
 		err = parse_array(v, t, tj, "ivr", t->ivr, sizeof(*t->ivr), t->nivr, ivr_h);
 	if (!err)
+		err = prov_check_ivr_loops(v, t);
+	if (!err)
 		err = parse_array(v, t, tj, "numbers", t->numbers, sizeof(*t->numbers), t->nnumbers,
 				  number_h);
 	return err;
 }
 
 /* Ids, domains and numbers are unique across the whole document. */
-static int check_doc_unique(struct vctx *v, struct prov_doc *doc)
+static int check_doc_unique(struct prov_vctx *v, struct prov_doc *doc)
 {
 	const struct prov_ref *dup, *first = NULL;
 	struct prov_ref *ix = NULL;
@@ -1000,40 +992,41 @@ static int check_doc_unique(struct vctx *v, struct prov_doc *doc)
 					      : 1) *
 			sizeof(*ix));
 	if (!doc->tenant_ix || !ix) {
-		err = nomem(v);
+		err = prov_nomem(v);
 		goto out;
 	}
 	for (size_t i = 0; i < doc->ntenants; i++) {
 		doc->tenant_ix[i] = (struct prov_ref){doc->tenants[i].id, i, 0};
 		ix[i] = (struct prov_ref){doc->tenants[i].domain, i, 0};
 	}
-	dup = ref_dup(doc->tenant_ix, doc->ntenants, &first);
+	dup = prov_ref_dup(doc->tenant_ix, doc->ntenants, &first);
 	if (dup) {
-		path_idx(v, dup->pos);
-		path_key(v, "id");
-		err =
-		    verr(v, "duplicate tenant id \"%s\" (also tenants[%zu])", dup->id, first->pos);
+		prov_path_idx(v, dup->pos);
+		prov_path_key(v, "id");
+		err = prov_verr(v, "duplicate tenant id \"%s\" (also tenants[%zu])", dup->id,
+				first->pos);
 		goto out;
 	}
-	dup = ref_dup(ix, doc->ntenants, &first);
+	dup = prov_ref_dup(ix, doc->ntenants, &first);
 	if (dup) {
-		path_idx(v, dup->pos);
-		path_key(v, "domain");
-		err = verr(v, "domain \"%s\" is also used by tenants[%zu]", dup->id, first->pos);
+		prov_path_idx(v, dup->pos);
+		prov_path_key(v, "domain");
+		err =
+		    prov_verr(v, "domain \"%s\" is also used by tenants[%zu]", dup->id, first->pos);
 		goto out;
 	}
 	for (size_t i = 0; i < doc->ntenants; i++) {
 		for (size_t k = 0; k < doc->tenants[i].nnumbers; k++)
 			ix[n++] = (struct prov_ref){doc->tenants[i].numbers[k].number, i, k};
 	}
-	dup = ref_dup(ix, n, &first);
+	dup = prov_ref_dup(ix, n, &first);
 	if (dup) {
-		path_idx(v, dup->pos);
-		path_key(v, "numbers");
-		path_idx(v, dup->sub);
-		path_key(v, "number");
-		err = verr(v, "number \"%s\" is also listed at tenants[%zu].numbers[%zu]", dup->id,
-			   first->pos, first->sub);
+		prov_path_idx(v, dup->pos);
+		prov_path_key(v, "numbers");
+		prov_path_idx(v, dup->sub);
+		prov_path_key(v, "number");
+		err = prov_verr(v, "number \"%s\" is also listed at tenants[%zu].numbers[%zu]",
+				dup->id, first->pos, first->sub);
 	}
 out:
 	mem_free(ix);
@@ -1043,7 +1036,7 @@ out:
 int prov_parse(struct prov_doc **docp, const char *text, size_t len, char *errbuf, size_t errlen)
 {
 	static const char *const fields[] = {"version", "tenants", NULL};
-	struct vctx v = {.err = errbuf, .errlen = errlen};
+	struct prov_vctx v = {.err = errbuf, .errlen = errlen};
 	struct prov_doc *doc;
 	const json_t *tenants;
 	json_error_t jerr;
@@ -1053,12 +1046,12 @@ int prov_parse(struct prov_doc **docp, const char *text, size_t len, char *errbu
 	if (!docp || (!text && len))
 		return -EINVAL;
 	if (len > PROV_DOC_MAX) {
-		err = verr(&v, "too large: at most %u bytes", PROV_DOC_MAX);
+		err = prov_verr(&v, "too large: at most %u bytes", PROV_DOC_MAX);
 		return err;
 	}
 	doc = mem_zalloc(sizeof(*doc));
 	if (!doc)
-		return nomem(&v);
+		return prov_nomem(&v);
 	/* Duplicate keys are an error, not "the last one wins": a document
 	 * that says two things must not be applied as one of them. */
 	doc->root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
@@ -1069,20 +1062,21 @@ int prov_parse(struct prov_doc **docp, const char *text, size_t len, char *errbu
 		err = -EINVAL;
 		goto out;
 	}
-	err = expect_object(&v, doc->root);
+	err = prov_expect_object(&v, doc->root);
 	if (!err)
-		err = check_fields(&v, doc->root, fields);
+		err = prov_check_fields(&v, doc->root, fields);
 	if (!err)
-		err = get_uint(&v, doc->root, "version", 1, 1, 1, &version);
+		err = prov_get_uint(&v, doc->root, "version", 1, 1, 1, &version);
 	if (err)
 		goto out;
 	tenants = json_object_get(doc->root, "tenants");
 	if (!tenants) {
-		err = verr_at(&v, "tenants", "required field missing");
+		err = prov_verr_at(&v, "tenants", "required field missing");
 		goto out;
 	}
 	if (!json_is_array(tenants)) {
-		err = verr_at(&v, "tenants", "expected an array, got %s", type_name(tenants));
+		err = prov_verr_at(&v, "tenants", "expected an array, got %s",
+				   prov_type_name(tenants));
 		goto out;
 	}
 	err = alloc_elems(&v, (void **)&doc->tenants, json_array_size(tenants),
@@ -1090,12 +1084,12 @@ int prov_parse(struct prov_doc **docp, const char *text, size_t len, char *errbu
 	if (err)
 		goto out;
 	doc->ntenants = json_array_size(tenants);
-	path_key(&v, "tenants");
+	prov_path_key(&v, "tenants");
 	for (size_t i = 0; i < doc->ntenants && !err; i++) {
-		size_t m = path_idx(&v, i);
+		size_t m = prov_path_idx(&v, i);
 
 		err = parse_tenant(&v, json_array_get(tenants, i), &doc->tenants[i]);
-		path_pop(&v, m);
+		prov_path_pop(&v, m);
 	}
 	if (!err)
 		err = check_doc_unique(&v, doc);
@@ -1130,7 +1124,12 @@ struct prov_doc *prov_doc_free(struct prov_doc *doc)
 			mem_free(t->queues[k].overflow);
 		}
 		for (size_t k = 0; t->ivr && k < t->nivr; k++)
-			mem_free(t->ivr[k].json);
+			prov_ivr_reset(&t->ivr[k]);
+		for (size_t k = 0; t->trunks && k < t->ntrunks; k++)
+			mem_free(t->trunks[k].sources);
+		mem_free(t->trunks);
+		mem_free(t->trunk_ix);
+		mem_free(t->calendar);
 		for (size_t k = 0; t->numbers && k < t->nnumbers; k++)
 			mem_free(t->numbers[k].route);
 		mem_free(t->users);

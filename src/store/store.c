@@ -3,10 +3,15 @@
  * backend from the URL, checks arguments once, and forwards to the ops
  * table, so a backend only does database work. No SQL here.
  */
+#define LOG_MODULE "store"
+
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "base/cidr.h"
+#include "base/log.h"
 #include "store/store_internal.h"
 
 static void set_err(char *errbuf, size_t errlen, const char *msg)
@@ -102,6 +107,76 @@ int store_tenant_release_domain(struct store *st, const char *id, const char *do
 	return st->ops->tenant_release_domain(st, id, domain);
 }
 
+int store_tenant_calendar_put(struct store *st, const char *tenant_id, const char *json)
+{
+	if (!st || !tenant_id || !json)
+		return -EINVAL;
+	return st->ops->calendar_put(st, tenant_id, json);
+}
+
+int store_tenant_calendar_get(struct store *st, const char *tenant_id, char **jsonp)
+{
+	if (!st || !tenant_id || !jsonp)
+		return -EINVAL;
+	return st->ops->calendar_get(st, tenant_id, jsonp);
+}
+
+int store_trunk_put(struct store *st, const struct store_trunk *t)
+{
+	if (!st || !t || !t->tenant_id || !t->id || !t->sources)
+		return -EINVAL;
+	return st->ops->trunk_put(st, t);
+}
+
+int store_trunk_sources(struct store *st, const char *tenant_id, store_trunk_source_h *h, void *arg)
+{
+	if (!st || !tenant_id || !h)
+		return -EINVAL;
+	return st->ops->trunk_sources(st, tenant_id, h, arg);
+}
+
+struct trunk_match {
+	const struct sockaddr *src;
+	char *trunk_id;
+	bool any; /* the tenant has at least one source block */
+};
+
+/* 1 stops the walk at the first trunk that lists the source. */
+static int trunk_match_h(const char *trunk_id, const char *text, void *arg)
+{
+	struct trunk_match *m = arg;
+	struct cidr c;
+
+	m->any = true;
+	if (cidr_parse(&c, text)) {
+		log_warn("trunk %s: stored source \"%s\" is not an address block, skipped",
+			 trunk_id, text);
+		return 0;
+	}
+	if (!cidr_match(&c, m->src))
+		return 0;
+	if (m->trunk_id)
+		snprintf(m->trunk_id, STORE_ID_SIZE, "%s", trunk_id);
+	return 1;
+}
+
+int store_trunk_allowed(struct store *st, const char *tenant_id, const struct sockaddr *src,
+			char trunk_id[STORE_ID_SIZE])
+{
+	struct trunk_match m = {.src = src, .trunk_id = trunk_id};
+	int err;
+
+	if (!st || !tenant_id || !src)
+		return -EINVAL;
+	/* Matching is done here, not in SQL, so every backend answers alike. */
+	err = st->ops->trunk_sources(st, tenant_id, trunk_match_h, &m);
+	if (err < 0)
+		return err;
+	if (err == 1)
+		return STORE_TRUNK_ALLOWED;
+	return m.any ? STORE_TRUNK_DENIED : STORE_TRUNK_NONE;
+}
+
 int store_number_put(struct store *st, const struct store_number *n)
 {
 	if (!st || !n || !n->number[0] || !n->tenant_id[0] || !n->route[0])
@@ -164,7 +239,7 @@ int store_ivr_get(struct store *st, const char *tenant_id, const char *id, char 
 int store_prune(struct store *st, enum store_kind kind, const char *tenant_id,
 		const char *const *keep, size_t n)
 {
-	if (!st || !tenant_id || (n && !keep) || kind < STORE_KIND_USER || kind > STORE_KIND_NUMBER)
+	if (!st || !tenant_id || (n && !keep) || kind < STORE_KIND_USER || kind > STORE_KIND_TRUNK)
 		return -EINVAL;
 	for (size_t i = 0; i < n; i++) {
 		if (!keep[i])
@@ -198,4 +273,34 @@ int store_binding_list(struct store *st, store_binding_h *h, void *arg)
 	if (!st || !h)
 		return -EINVAL;
 	return st->ops->binding_list(st, h, arg);
+}
+
+int store_cdr_put(struct store *st, const struct store_cdr *c)
+{
+	if (!st || !c || !c->uuid || !c->tenant_id || !c->caller || !c->callee || !c->route ||
+	    !c->ivr_path || !c->agent || !c->hangup_side || !c->cause || !c->recording)
+		return -EINVAL;
+	return st->ops->cdr_put(st, c);
+}
+
+int store_cdr_list(struct store *st, const char *tenant_id, int64_t from_ms, int64_t to_ms,
+		   store_cdr_h *h, void *arg)
+{
+	if (!st || !tenant_id || !h)
+		return -EINVAL;
+	return st->ops->cdr_list(st, tenant_id, from_ms, to_ms, h, arg);
+}
+
+int store_recording_put(struct store *st, const struct store_recording *r)
+{
+	if (!st || !r || !r->path || !r->tenant_id || !r->call_uuid || !r->sha256)
+		return -EINVAL;
+	return st->ops->recording_put(st, r);
+}
+
+int store_recording_get(struct store *st, const char *path, struct store_recording *out)
+{
+	if (!st || !path || !out)
+		return -EINVAL;
+	return st->ops->recording_get(st, path, out);
 }

@@ -7,10 +7,12 @@
  * see only the typed functions below; each backend fills an ops table
  * (store_internal.h), so a new backend changes no caller.
  *
- * What is stored: tenants (with their SIP domain), numbers (platform-wide,
- * each owned by one tenant, with a route), users (roles and skills as JSON
- * text, SIP credentials as HA1 digests only: never a plaintext password),
- * queues, IVR definitions (validated JSON text) and registrar bindings.
+ * What is stored: tenants (with their SIP domain, time zone and business
+ * hours), numbers (platform-wide, each owned by one tenant, with a route),
+ * trunks (the source addresses allowed to call a tenant's numbers), users
+ * (roles and skills as JSON text, SIP credentials as HA1 digests only: never
+ * a plaintext password), queues, IVR flows (validated JSON text) and
+ * registrar bindings.
  * It is not a cache: hot state lives in memory in its owners and is written
  * through here.
  *
@@ -34,6 +36,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct sockaddr;
 struct store;
 
 /* Sizes of the fixed fields of records, terminating NUL included. */
@@ -43,6 +46,7 @@ struct store;
 #define STORE_NUMBER_SIZE 33  /* a number (DID), digits with an optional '+' */
 #define STORE_ROUTE_SIZE  160 /* route JSON: {"queue":"<id>"} and the like */
 #define STORE_HA1_SIZE	  65  /* 64 hex digits of SHA-256, or 32 of MD5 */
+#define STORE_TZ_SIZE	  64  /* an IANA time zone name (base/tz.h TZ_NAME_MAX + 1) */
 
 /*
  * Open the database at @url and bring its schema up to date (migrations run
@@ -88,6 +92,9 @@ struct store_tenant {
 	uint32_t seats;
 	char district[STORE_NAME_SIZE];
 	char park[STORE_NAME_SIZE];
+	/* IANA zone of the tenant's business hours and reports; "" is stored
+	 * as "UTC" (records made before time zones existed). */
+	char timezone[STORE_TZ_SIZE];
 };
 
 int store_tenant_put(struct store *st, const struct store_tenant *t);
@@ -101,6 +108,17 @@ int store_tenant_by_domain(struct store *st, const char *domain, struct store_te
  * matches a lookup; the caller puts the real domain before committing.
  */
 int store_tenant_release_domain(struct store *st, const char *id, const char *domain);
+
+/*
+ * The tenant's calendar: a JSON object with its weekly business hours and
+ * holidays, {"holidays": [...], "hours": {...}} (docs/PROVISIONING.md; "{}"
+ * when it has none), read by the IVR engine's hours nodes (ivr/ivr.h
+ * ivr_hours_load). Put returns 1 when it changed, 0 when equal, -ENOENT
+ * when there is no such tenant. Get allocates *@jsonp with mem_alloc(); the
+ * caller frees it with mem_free().
+ */
+int store_tenant_calendar_put(struct store *st, const char *tenant_id, const char *json);
+int store_tenant_calendar_get(struct store *st, const char *tenant_id, char **jsonp);
 
 struct store_number {
 	char number[STORE_NUMBER_SIZE]; /* unique platform-wide */
@@ -161,17 +179,59 @@ struct store_queue {
 
 int store_queue_put(struct store *st, const struct store_queue *q);
 
-/* @json: the IVR definition as validated JSON text. */
+/* @json: the IVR flow (or menu) as validated JSON text. */
 int store_ivr_put(struct store *st, const char *tenant_id, const char *id, const char *json);
 /* The definition into *@jsonp, allocated with mem_alloc(): the caller frees
  * it with mem_free(). */
 int store_ivr_get(struct store *st, const char *tenant_id, const char *id, char **jsonp);
+
+/*
+ * A trunk: a carrier or PBX that may send calls to the tenant's numbers,
+ * known by its source addresses. @sources is a JSON array of address blocks
+ * in canonical text ("192.0.2.10/32", "2001:db8::/32": base/cidr.h
+ * cidr_format), as provisioning writes them.
+ */
+struct store_trunk {
+	const char *tenant_id, *id;
+	const char *sources;
+};
+
+/* -ENOENT when the tenant does not exist. 1 when inserted or changed. */
+int store_trunk_put(struct store *st, const struct store_trunk *t);
+
+/*
+ * Called for each source block of each trunk of a tenant, in (trunk id,
+ * list) order; the strings are the backend's, valid during the call only. A
+ * non-zero return stops the walk and is returned by store_trunk_sources().
+ */
+typedef int(store_trunk_source_h)(const char *trunk_id, const char *cidr, void *arg);
+int store_trunk_sources(struct store *st, const char *tenant_id, store_trunk_source_h *h,
+			void *arg);
+
+enum store_trunk_verdict {
+	STORE_TRUNK_DENIED,  /* the tenant has trunks and none lists @src */
+	STORE_TRUNK_ALLOWED, /* a trunk lists @src; its id is in @trunk_id */
+	STORE_TRUNK_NONE,    /* the tenant lists no trunk: the caller's policy decides */
+};
+
+/*
+ * May a call from @src (AF_INET or AF_INET6; an IPv4-mapped IPv6 address
+ * counts as its IPv4 address) enter tenant @tenant_id's numbers? Returns an
+ * enum store_trunk_verdict (>= 0) or -errno; @trunk_id (may be NULL) gets
+ * the id of the first trunk that allows it. A stored block that does not
+ * parse is skipped with a warning (provisioning never writes one). One
+ * query per call: call control keeps its own copy (store_trunk_sources) if
+ * it needs the answer on every INVITE.
+ */
+int store_trunk_allowed(struct store *st, const char *tenant_id, const struct sockaddr *src,
+			char trunk_id[STORE_ID_SIZE]);
 
 enum store_kind {
 	STORE_KIND_USER,
 	STORE_KIND_QUEUE,
 	STORE_KIND_IVR,
 	STORE_KIND_NUMBER,
+	STORE_KIND_TRUNK,
 };
 
 /*
@@ -212,5 +272,52 @@ typedef int(store_binding_h)(const struct store_binding *b, void *arg);
 /* Every binding of every tenant, in (tenant, aor, contact) order: what a
  * restarting registrar loads. */
 int store_binding_list(struct store *st, store_binding_h *h, void *arg);
+
+/* ---- Calls ---- */
+
+/*
+ * A call detail record (issue M3): one per call that entered a tenant,
+ * written once when the call ends (a second put of the same uuid changes
+ * nothing). Times are wall-clock ms since the Unix epoch, 0 for "never".
+ */
+struct store_cdr {
+	const char *uuid, *tenant_id;
+	const char *caller, *callee; /* From user; the number or user dialled */
+	const char *route;	     /* "ivr:main", "user:1002", "queue:loans" */
+	const char *ivr_path;	     /* the IVR's path and digits, "" when none */
+	const char *agent;	     /* the user whose phone answered, "" when none */
+	int64_t start_ms, answer_ms, bridge_ms, end_ms;
+	const char *hangup_side; /* "caller", "callee", "system" */
+	unsigned status;	 /* 200 when answered, else the final status sent */
+	const char *cause;	 /* "normal", "cancel", "no-answer", "rtp-timeout"... */
+	const char *recording;	 /* the recording's path, "" when none */
+};
+
+typedef int(store_cdr_h)(const struct store_cdr *c, void *arg);
+
+int store_cdr_put(struct store *st, const struct store_cdr *c);
+/*
+ * The records of @tenant_id that started in [@from_ms, @to_ms), oldest
+ * first. Returns how many were visited, or the handler's non-zero return,
+ * or -errno. The strings are valid during the call only.
+ */
+int store_cdr_list(struct store *st, const char *tenant_id, int64_t from_ms, int64_t to_ms,
+		   store_cdr_h *h, void *arg);
+
+/*
+ * A recording's metadata, keyed by its path (relative to the data folder):
+ * put again (e.g. after a repair at start-up) updates duration, size and
+ * checksum. Get fills @out's buffers; -ENOENT when there is none.
+ */
+struct store_recording {
+	const char *path, *tenant_id, *call_uuid;
+	int64_t duration_ms, bytes, created_ms;
+	const char *sha256; /* hex */
+	/* get: where the strings are copied */
+	char tenant_buf[STORE_ID_SIZE], uuid_buf[40], sha256_buf[65];
+};
+
+int store_recording_put(struct store *st, const struct store_recording *r);
+int store_recording_get(struct store *st, const char *path, struct store_recording *out);
 
 #endif

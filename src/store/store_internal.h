@@ -22,6 +22,11 @@ struct store_ops {
 	int (*tenant_get)(struct store *st, const char *id, const char *domain,
 			  struct store_tenant *out); /* by id, or by domain when id is NULL */
 	int (*tenant_release_domain)(struct store *st, const char *id, const char *domain);
+	int (*calendar_put)(struct store *st, const char *tenant_id, const char *json);
+	int (*calendar_get)(struct store *st, const char *tenant_id, char **jsonp);
+	int (*trunk_put)(struct store *st, const struct store_trunk *t);
+	int (*trunk_sources)(struct store *st, const char *tenant_id, store_trunk_source_h *h,
+			     void *arg);
 	int (*number_put)(struct store *st, const struct store_number *n);
 	int (*number_get)(struct store *st, const char *number, struct store_number *out);
 	int (*user_put)(struct store *st, const struct store_user *u);
@@ -37,6 +42,11 @@ struct store_ops {
 			   const char *contact);
 	int (*binding_expire)(struct store *st, int64_t now);
 	int (*binding_list)(struct store *st, store_binding_h *h, void *arg);
+	int (*cdr_put)(struct store *st, const struct store_cdr *c);
+	int (*cdr_list)(struct store *st, const char *tenant_id, int64_t from_ms, int64_t to_ms,
+			store_cdr_h *h, void *arg);
+	int (*recording_put)(struct store *st, const struct store_recording *r);
+	int (*recording_get)(struct store *st, const char *path, struct store_recording *out);
 };
 
 struct store {

@@ -94,6 +94,34 @@ static const struct {
 	"  PRIMARY KEY (tenant_id, aor, contact),"
 	"  FOREIGN KEY (tenant_id, aor) REFERENCES users(tenant_id, id) ON DELETE CASCADE);"
 	"CREATE INDEX bindings_expires ON bindings(expires_at);"},
+    /* IVR flows: the tenant's time zone and calendar (business hours and
+     * holidays) for hours nodes; trunks: who may call the tenant's numbers. */
+    {3, "ALTER TABLE tenants ADD COLUMN timezone TEXT NOT NULL DEFAULT 'UTC';"
+	"ALTER TABLE tenants ADD COLUMN calendar TEXT NOT NULL DEFAULT '{}'"
+	"  CHECK (json_valid(calendar));"
+	"CREATE TABLE trunks ("
+	"  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+	"  id TEXT NOT NULL,"
+	"  sources TEXT NOT NULL CHECK (json_valid(sources)),"
+	"  PRIMARY KEY (tenant_id, id));"},
+    /* Call detail records and recordings: history, so no foreign key (a
+     * removed tenant's calls stay on record until deleted on purpose). */
+    {4, "CREATE TABLE cdrs ("
+	"  uuid TEXT PRIMARY KEY,"
+	"  tenant_id TEXT NOT NULL,"
+	"  caller TEXT NOT NULL, callee TEXT NOT NULL, route TEXT NOT NULL,"
+	"  ivr_path TEXT NOT NULL, agent TEXT NOT NULL,"
+	"  start_ms INTEGER NOT NULL, answer_ms INTEGER NOT NULL,"
+	"  bridge_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL,"
+	"  hangup_side TEXT NOT NULL, status INTEGER NOT NULL, cause TEXT NOT NULL,"
+	"  recording TEXT NOT NULL);"
+	"CREATE INDEX cdrs_tenant_start ON cdrs(tenant_id, start_ms);"
+	"CREATE TABLE recordings ("
+	"  path TEXT PRIMARY KEY,"
+	"  tenant_id TEXT NOT NULL, call_uuid TEXT NOT NULL,"
+	"  duration_ms INTEGER NOT NULL, bytes INTEGER NOT NULL, sha256 TEXT NOT NULL,"
+	"  created_ms INTEGER NOT NULL);"
+	"CREATE INDEX recordings_tenant ON recordings(tenant_id, created_ms);"},
 };
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
@@ -106,6 +134,11 @@ enum stmt_id {
 	S_TENANT_GET_ID,
 	S_TENANT_GET_DOMAIN,
 	S_TENANT_RELEASE,
+	S_CALENDAR_PUT,
+	S_CALENDAR_GET,
+	S_TRUNK_PUT,
+	S_TRUNK_SOURCES,
+	S_PRUNE_TRUNK,
 	S_NUMBER_PUT,
 	S_NUMBER_GET,
 	S_USER_PUT,
@@ -123,6 +156,10 @@ enum stmt_id {
 	S_BIND_DEL,
 	S_BIND_EXPIRE,
 	S_BIND_LIST,
+	S_CDR_PUT,
+	S_CDR_LIST,
+	S_REC_PUT,
+	S_REC_GET,
 	S_SAVEPOINT,
 	S_RELEASE,
 	S_ROLLBACK_TO,
@@ -135,18 +172,29 @@ static const char *const sql[S_N] = {
     [S_BEGIN] = "BEGIN IMMEDIATE",
     [S_COMMIT] = "COMMIT",
     [S_ROLLBACK] = "ROLLBACK",
-    [S_TENANT_PUT] = "INSERT INTO tenants (id, name, domain, seats, district, park)"
-		     " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO UPDATE SET"
+    [S_TENANT_PUT] = "INSERT INTO tenants (id, name, domain, seats, district, park, timezone)"
+		     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO UPDATE SET"
 		     " name = excluded.name, domain = excluded.domain, seats = excluded.seats,"
-		     " district = excluded.district, park = excluded.park"
+		     " district = excluded.district, park = excluded.park,"
+		     " timezone = excluded.timezone"
 		     " WHERE name IS NOT excluded.name OR domain IS NOT excluded.domain"
 		     " OR seats IS NOT excluded.seats OR district IS NOT excluded.district"
-		     " OR park IS NOT excluded.park",
-    [S_TENANT_GET_ID] = "SELECT id, name, domain, seats, district, park FROM tenants WHERE id = ?1",
-    [S_TENANT_GET_DOMAIN] =
-	"SELECT id, name, domain, seats, district, park FROM tenants WHERE domain = ?1",
+		     " OR park IS NOT excluded.park OR timezone IS NOT excluded.timezone",
+    [S_TENANT_GET_ID] = "SELECT id, name, domain, seats, district, park, timezone FROM tenants"
+			" WHERE id = ?1",
+    [S_TENANT_GET_DOMAIN] = "SELECT id, name, domain, seats, district, park, timezone FROM tenants"
+			    " WHERE domain = ?1",
     /* '#' is in no DNS name, and ids are unique, so the placeholder is too. */
     [S_TENANT_RELEASE] = "UPDATE tenants SET domain = '#' || id WHERE id = ?1 AND domain <> ?2",
+    [S_CALENDAR_PUT] = "UPDATE tenants SET calendar = ?2 WHERE id = ?1 AND calendar IS NOT ?2",
+    [S_CALENDAR_GET] = "SELECT calendar FROM tenants WHERE id = ?1",
+    [S_TRUNK_PUT] = "INSERT INTO trunks (tenant_id, id, sources) VALUES (?1, ?2, ?3)"
+		    " ON CONFLICT (tenant_id, id) DO UPDATE SET sources = excluded.sources"
+		    " WHERE sources IS NOT excluded.sources",
+    [S_TRUNK_SOURCES] = "SELECT t.id, j.value FROM trunks t, json_each(t.sources) j"
+			" WHERE t.tenant_id = ?1 AND j.type = 'text' ORDER BY t.id, j.key",
+    [S_PRUNE_TRUNK] = "DELETE FROM trunks WHERE tenant_id = ?1"
+		      " AND id NOT IN (SELECT value FROM json_each(?2))",
     [S_NUMBER_PUT] = "INSERT INTO numbers (number, tenant_id, route) VALUES (?1, ?2, ?3)"
 		     " ON CONFLICT (number) DO UPDATE SET"
 		     " tenant_id = excluded.tenant_id, route = excluded.route"
@@ -202,6 +250,20 @@ static const char *const sql[S_N] = {
     [S_BIND_EXPIRE] = "DELETE FROM bindings WHERE expires_at <= ?1",
     [S_BIND_LIST] = "SELECT tenant_id, aor, contact, expires_at, call_id, cseq, path,"
 		    " received, instance FROM bindings ORDER BY tenant_id, aor, contact",
+    [S_CDR_PUT] = "INSERT INTO cdrs (uuid, tenant_id, caller, callee, route, ivr_path, agent,"
+		  " start_ms, answer_ms, bridge_ms, end_ms, hangup_side, status, cause, recording)"
+		  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+		  " ON CONFLICT (uuid) DO NOTHING",
+    [S_CDR_LIST] = "SELECT uuid, tenant_id, caller, callee, route, ivr_path, agent, start_ms,"
+		   " answer_ms, bridge_ms, end_ms, hangup_side, status, cause, recording"
+		   " FROM cdrs WHERE tenant_id = ?1 AND start_ms >= ?2 AND start_ms < ?3"
+		   " ORDER BY start_ms, uuid",
+    [S_REC_PUT] = "INSERT INTO recordings (path, tenant_id, call_uuid, duration_ms, bytes,"
+		  " sha256, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+		  " ON CONFLICT (path) DO UPDATE SET duration_ms = excluded.duration_ms,"
+		  " bytes = excluded.bytes, sha256 = excluded.sha256",
+    [S_REC_GET] = "SELECT tenant_id, call_uuid, duration_ms, bytes, sha256, created_ms"
+		  " FROM recordings WHERE path = ?1",
     [S_SAVEPOINT] = "SAVEPOINT store_put",
     [S_RELEASE] = "RELEASE store_put",
     [S_ROLLBACK_TO] = "ROLLBACK TO store_put",
@@ -378,7 +440,8 @@ static int sq_tenant_put(struct store *st, const struct store_tenant *t)
 	bind_text(q, 3, t->domain);
 	sqlite3_bind_int64(q, 4, t->seats);
 	bind_text(q, 5, t->district);
-	return step_changes(s, q, bind_text(q, 6, t->park));
+	bind_text(q, 6, t->park);
+	return step_changes(s, q, bind_text(q, 7, t->timezone[0] ? t->timezone : "UTC"));
 }
 
 static int sq_tenant_get(struct store *st, const char *id, const char *domain,
@@ -399,6 +462,7 @@ static int sq_tenant_get(struct store *st, const char *id, const char *domain,
 		out->seats = (uint32_t)sqlite3_column_int64(q, 3);
 		copy_col(out->district, sizeof(out->district), q, 4);
 		copy_col(out->park, sizeof(out->park), q, 5);
+		copy_col(out->timezone, sizeof(out->timezone), q, 6);
 	}
 	err = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : sq_err(s, rc);
 	stmt_done(q);
@@ -416,6 +480,99 @@ static int sq_tenant_release_domain(struct store *st, const char *id, const char
 	bind_text(q, 1, id);
 	err = step_changes(s, q, bind_text(q, 2, domain));
 	return err < 0 ? err : 0;
+}
+
+/* A copy of text column 0 of the row @q stepped to, with mem_alloc(). */
+static int col_dup(sqlite3_stmt *q, char **out)
+{
+	const unsigned char *v = sqlite3_column_text(q, 0);
+	size_t len = (size_t)sqlite3_column_bytes(q, 0);
+	char *copy = v ? mem_alloc(len + 1) : NULL;
+
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, v, len);
+	copy[len] = '\0';
+	*out = copy;
+	return 0;
+}
+
+static int sq_calendar_get(struct store *st, const char *tenant_id, char **jsonp)
+{
+	struct sq *s = sq_of(st);
+	sqlite3_stmt *q = NULL;
+	int rc, err = stmt_get(s, S_CALENDAR_GET, &q);
+
+	if (err)
+		return err;
+	bind_text(q, 1, tenant_id);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		err = col_dup(q, jsonp);
+	else
+		err = rc == SQLITE_DONE ? -ENOENT : sq_err(s, rc);
+	stmt_done(q);
+	return err;
+}
+
+static int sq_calendar_put(struct store *st, const char *tenant_id, const char *json)
+{
+	struct sq *s = sq_of(st);
+	sqlite3_stmt *q = NULL;
+	char *old = NULL;
+	int n, err = stmt_get(s, S_CALENDAR_PUT, &q);
+
+	if (err)
+		return err;
+	bind_text(q, 1, tenant_id);
+	n = step_changes(s, q, bind_text(q, 2, json));
+	if (n != 0)
+		return n;
+	/* Nothing changed: an equal calendar, or no such tenant. */
+	err = sq_calendar_get(st, tenant_id, &old);
+	mem_free(old);
+	return err;
+}
+
+static int sq_trunk_put(struct store *st, const struct store_trunk *t)
+{
+	struct sq *s = sq_of(st);
+	sqlite3_stmt *q = NULL;
+	int err = stmt_get(s, S_TRUNK_PUT, &q);
+
+	if (err)
+		return err;
+	bind_text(q, 1, t->tenant_id);
+	bind_text(q, 2, t->id);
+	return step_changes(s, q, bind_text(q, 3, t->sources));
+}
+
+static int sq_trunk_sources(struct store *st, const char *tenant_id, store_trunk_source_h *h,
+			    void *arg)
+{
+	struct sq *s = sq_of(st);
+	sqlite3_stmt *q = NULL;
+	int rc, err = stmt_get(s, S_TRUNK_SOURCES, &q);
+
+	if (err)
+		return err;
+	bind_text(q, 1, tenant_id);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(q, 0);
+		const char *cidr = (const char *)sqlite3_column_text(q, 1);
+
+		if (!id || !cidr) {
+			err = -ENOMEM;
+			break;
+		}
+		err = h(id, cidr, arg);
+		if (err)
+			break;
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = sq_err(s, rc);
+	stmt_done(q);
+	return err;
 }
 
 static int sq_number_put(struct store *st, const struct store_number *n)
@@ -625,10 +782,9 @@ static int sq_prune(struct store *st, enum store_kind kind, const char *tenant_i
 		    const char *const *keep, size_t n)
 {
 	static const enum stmt_id ids[] = {
-	    [STORE_KIND_USER] = S_PRUNE_USER,
-	    [STORE_KIND_QUEUE] = S_PRUNE_QUEUE,
-	    [STORE_KIND_IVR] = S_PRUNE_IVR,
-	    [STORE_KIND_NUMBER] = S_PRUNE_NUMBER,
+	    [STORE_KIND_USER] = S_PRUNE_USER,	[STORE_KIND_QUEUE] = S_PRUNE_QUEUE,
+	    [STORE_KIND_IVR] = S_PRUNE_IVR,	[STORE_KIND_NUMBER] = S_PRUNE_NUMBER,
+	    [STORE_KIND_TRUNK] = S_PRUNE_TRUNK,
 	};
 	struct sq *s = sq_of(st);
 	struct mbuf mb;
@@ -737,6 +893,131 @@ static int sq_binding_list(struct store *st, store_binding_h *h, void *arg)
 	return err;
 }
 
+static int sq_cdr_put(struct store *st, const struct store_cdr *c)
+{
+	struct sq *s = sq_of(st);
+	sqlite3_stmt *q = NULL;
+	int err = stmt_get(s, S_CDR_PUT, &q);
+
+	if (err)
+		return err;
+	bind_text(q, 1, c->uuid);
+	bind_text(q, 2, c->tenant_id);
+	bind_text(q, 3, c->caller);
+	bind_text(q, 4, c->callee);
+	bind_text(q, 5, c->route);
+	bind_text(q, 6, c->ivr_path);
+	bind_text(q, 7, c->agent);
+	sqlite3_bind_int64(q, 8, c->start_ms);
+	sqlite3_bind_int64(q, 9, c->answer_ms);
+	sqlite3_bind_int64(q, 10, c->bridge_ms);
+	sqlite3_bind_int64(q, 11, c->end_ms);
+	bind_text(q, 12, c->hangup_side);
+	sqlite3_bind_int64(q, 13, c->status);
+	bind_text(q, 14, c->cause);
+	err = step_changes(s, q, bind_text(q, 15, c->recording));
+	return err < 0 ? err : 0;
+}
+
+static int sq_cdr_list(struct store *st, const char *tenant_id, int64_t from_ms, int64_t to_ms,
+		       store_cdr_h *h, void *arg)
+{
+	struct sq *s = sq_of(st);
+	sqlite3_stmt *q = NULL;
+	int rc, n = 0, err = stmt_get(s, S_CDR_LIST, &q);
+
+	if (err)
+		return err;
+	bind_text(q, 1, tenant_id);
+	sqlite3_bind_int64(q, 2, from_ms);
+	sqlite3_bind_int64(q, 3, to_ms);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct store_cdr c = {
+		    .uuid = col_str(q, 0),
+		    .tenant_id = col_str(q, 1),
+		    .caller = col_str(q, 2),
+		    .callee = col_str(q, 3),
+		    .route = col_str(q, 4),
+		    .ivr_path = col_str(q, 5),
+		    .agent = col_str(q, 6),
+		    .start_ms = sqlite3_column_int64(q, 7),
+		    .answer_ms = sqlite3_column_int64(q, 8),
+		    .bridge_ms = sqlite3_column_int64(q, 9),
+		    .end_ms = sqlite3_column_int64(q, 10),
+		    .hangup_side = col_str(q, 11),
+		    .status = (unsigned)sqlite3_column_int64(q, 12),
+		    .cause = col_str(q, 13),
+		    .recording = col_str(q, 14),
+		};
+
+		if (!c.uuid || !c.tenant_id || !c.caller || !c.callee || !c.route || !c.ivr_path ||
+		    !c.agent || !c.hangup_side || !c.cause || !c.recording) {
+			err = -ENOMEM;
+			break;
+		}
+		err = h(&c, arg);
+		if (err)
+			break;
+		n++;
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = sq_err(s, rc);
+	stmt_done(q);
+	return err ? err : n;
+}
+
+static int sq_recording_put(struct store *st, const struct store_recording *r)
+{
+	struct sq *s = sq_of(st);
+	sqlite3_stmt *q = NULL;
+	int err = stmt_get(s, S_REC_PUT, &q);
+
+	if (err)
+		return err;
+	bind_text(q, 1, r->path);
+	bind_text(q, 2, r->tenant_id);
+	bind_text(q, 3, r->call_uuid);
+	sqlite3_bind_int64(q, 4, r->duration_ms);
+	sqlite3_bind_int64(q, 5, r->bytes);
+	bind_text(q, 6, r->sha256);
+	err = step_changes(s, q, sqlite3_bind_int64(q, 7, r->created_ms));
+	return err < 0 ? err : 0;
+}
+
+static int sq_recording_get(struct store *st, const char *path, struct store_recording *out)
+{
+	struct sq *s = sq_of(st);
+	sqlite3_stmt *q = NULL;
+	int rc, err = stmt_get(s, S_REC_GET, &q);
+
+	if (err)
+		return err;
+	bind_text(q, 1, path);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		const char *t = col_str(q, 0), *u = col_str(q, 1), *h = col_str(q, 4);
+
+		if (!t || !u || !h)
+			err = -ENOMEM;
+		else {
+			snprintf(out->tenant_buf, sizeof(out->tenant_buf), "%s", t);
+			snprintf(out->uuid_buf, sizeof(out->uuid_buf), "%s", u);
+			snprintf(out->sha256_buf, sizeof(out->sha256_buf), "%s", h);
+			out->path = path;
+			out->tenant_id = out->tenant_buf;
+			out->call_uuid = out->uuid_buf;
+			out->sha256 = out->sha256_buf;
+			out->duration_ms = sqlite3_column_int64(q, 2);
+			out->bytes = sqlite3_column_int64(q, 3);
+			out->created_ms = sqlite3_column_int64(q, 5);
+		}
+	} else {
+		err = rc == SQLITE_DONE ? -ENOENT : sq_err(s, rc);
+	}
+	stmt_done(q);
+	return err;
+}
+
 static const struct store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sq_close,
@@ -747,6 +1028,10 @@ static const struct store_ops sqlite_ops = {
     .tenant_put = sq_tenant_put,
     .tenant_get = sq_tenant_get,
     .tenant_release_domain = sq_tenant_release_domain,
+    .calendar_put = sq_calendar_put,
+    .calendar_get = sq_calendar_get,
+    .trunk_put = sq_trunk_put,
+    .trunk_sources = sq_trunk_sources,
     .number_put = sq_number_put,
     .number_get = sq_number_get,
     .user_put = sq_user_put,
@@ -759,6 +1044,10 @@ static const struct store_ops sqlite_ops = {
     .binding_del = sq_binding_del,
     .binding_expire = sq_binding_expire,
     .binding_list = sq_binding_list,
+    .cdr_put = sq_cdr_put,
+    .cdr_list = sq_cdr_list,
+    .recording_put = sq_recording_put,
+    .recording_get = sq_recording_get,
 };
 
 int store_schema_latest(void)

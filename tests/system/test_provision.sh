@@ -4,8 +4,8 @@
 # rows in the database as the sqlite3 CLI sees them), applied again
 # (unchanged, database identical), bad documents refused (exit 1, the JSON
 # path in the message, nothing written), a change applied (removals, other
-# tenants untouched), no plaintext password anywhere in the files, and
-# usage errors (exit 2).
+# tenants untouched), no plaintext password anywhere in the files, IVR
+# flows with a tenant calendar and trunks stored, and usage errors (exit 2).
 #
 # Usage: tests/system/test_provision.sh BUILD_DIR
 set -uo pipefail
@@ -84,6 +84,23 @@ check "changed summary counts removals" $?
 [[ "$(q "SELECT count(*) FROM users WHERE tenant_id = 'acme'")" == 2 ]]; check "user removed" $?
 [[ "$(q "SELECT count(*) FROM credentials WHERE user_id = '1002'")" == 0 ]]; check "its credentials removed" $?
 [[ "$(q "SELECT count(*) FROM users WHERE tenant_id = 'globex'")" == 1 ]]; check "other tenant untouched" $?
+
+# IVR flows, a tenant calendar and trunks (docs/IVR.md), in a database of their own.
+fdb="$tmp/flows/shenggu.db"
+fq() { sqlite3 -batch -noheader "$fdb" "$1"; }
+out=$("$bin" provision "$docs/flows.json" --data "$tmp/flows" 2>&1); rc=$?
+check "flows document applied" $rc
+[[ "$out" == "provisioned: tenants 2 (2 changed), users 2 (2 changed), numbers 3 (3 changed), queues 5 (5 changed), ivr 2 (2 changed)" ]]
+check "flows summary" $?
+[[ "$(fq "SELECT timezone FROM tenants WHERE id = 'acme'")" == Asia/Shanghai ]]; check "tenant time zone stored" $?
+[[ "$(fq "SELECT json_extract(calendar, '$.hours.sat[0]') FROM tenants WHERE id = 'acme'")" == 10:00-14:00 ]]
+check "tenant hours stored" $?
+[[ "$(fq "SELECT id || '=' || sources FROM trunks ORDER BY id")" == $'carrier=["198.51.100.0/24","2001:db8:5::/48"]\npbx=["192.0.2.10/32"]' ]]
+check "trunks stored as canonical blocks" $?
+[[ "$(fq "SELECT json_extract(definition, '$.nodes[0].id') FROM ivr WHERE id = 'main'")" == welcome ]]
+check "flow stored as its JSON" $?
+out=$("$bin" provision "$docs/flows.json" --data "$tmp/flows" 2>&1); rc=$?
+[[ $rc -eq 0 && "$out" == *": unchanged" ]]; check "flows re-apply unchanged" $?
 
 out=$("$bin" provision "$docs/good.json" --db "sqlite:$tmp/other.db" 2>/dev/null); rc=$?
 [[ $rc -eq 0 && -f "$tmp/other.db" ]]; check "--db URL" $?

@@ -88,6 +88,7 @@ static inline char *tmpdb_dump(const struct tmpdb *t)
 	    "SELECT * FROM credentials ORDER BY tenant_id, user_id, alg",
 	    "SELECT * FROM queues ORDER BY tenant_id, id",
 	    "SELECT * FROM ivr ORDER BY tenant_id, id",
+	    "SELECT * FROM trunks ORDER BY tenant_id, id",
 	    "SELECT * FROM bindings ORDER BY tenant_id, aor, contact",
 	};
 	sqlite3_str *s = sqlite3_str_new(NULL);

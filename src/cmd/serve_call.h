@@ -1,0 +1,53 @@
+/*
+ * serve_call: calls for `shenggu serve`. Binds the B2BUA (src/call) to the
+ * directory in the store (numbers, users, trunks), the registrar (contacts
+ * and digest authentication of phones), the media engine (src/media, its
+ * own threads; its events come back through the loop), the IVR engine
+ * (src/ivr) with prompts from text-to-speech or files, music on hold for
+ * queue routes until the ACD exists, recordings, and CDRs in the store.
+ *
+ * Prompts: text prompts are rendered by a worker thread (espeak-ng is slow
+ * and not reentrant) into the on-disk cache, then kept in memory by text
+ * and voice, so the event loop never synthesizes.
+ *
+ * Threads: everything here runs on the event loop's thread except the
+ * prompt worker and the media engine, which hand results back through
+ * file descriptors the loop watches.
+ */
+#ifndef SERVE_CALL_H
+#define SERVE_CALL_H
+
+#include <stdbool.h>
+#include <sys/socket.h>
+
+#include "loop/loop.h"
+#include "reg/reg.h"
+#include "sip/sip_tx.h"
+#include "store/store.h"
+
+struct serve_call;
+
+struct serve_call_conf {
+	struct sockaddr_storage sip_addr; /* ours: Via, Contact */
+	const char *media_addr;		  /* RTP address (literal); NULL: the SIP address */
+	uint16_t rtp_min, rtp_max;	  /* 0, 0: the engine's default range */
+	const char *data_dir;		  /* recordings/, prompts/ under it */
+};
+
+/*
+ * Start the media engine and the prompt worker. @l, @txl, @st and @reg are
+ * borrowed and must outlive the result. 0 or -errno (a clear log line says
+ * what failed).
+ */
+int serve_call_alloc(struct serve_call **scp, const struct serve_call_conf *conf, struct loop *l,
+		     struct sip_txl *txl, struct store *st, struct reg *reg);
+/* End every call (BYE, CDRs written), stop the threads. NULL is fine. */
+void serve_call_free(struct serve_call *sc);
+
+/* The transaction layer's request and stray ops, for calls: see call.h. */
+bool serve_call_request(struct serve_call *sc, struct sip_tx *st, const struct sip_msg *req,
+			const struct sip_peer *src);
+void serve_call_stray(struct serve_call *sc, const struct sip_msg *resp,
+		      const struct sip_peer *src);
+
+#endif
