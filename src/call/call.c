@@ -694,6 +694,10 @@ static int route_invite(struct call_mgr *m, struct sip_tx *st, const struct sip_
 			reply_simple(st, req, 403, "Forbidden (source not allowed)", NULL);
 			return 403;
 		}
+	} else if (m->ops.is_domain && !m->ops.is_domain(m->arg, &req->from->uri.host)) {
+		/* Neither a number nor a caller who could call a user by id. */
+		reply_simple(st, req, 404, NULL, NULL);
+		return 404;
 	}
 	mbuf_init(&out, 0);
 	err = m->ops.authenticate(m->arg, req, src, tenant, &out);

@@ -20,7 +20,8 @@
  *     anyone else only when authenticated as one of that tenant's users;
  *     everyone else gets 403. Calls to a user of a tenant's domain (by user
  *     id) need the caller authenticated as a user of the same tenant; never
- *     across tenants. Unknown number or user: 404. No usable audio or no
+ *     across tenants. Unknown number or user: 404 (a caller from no tenant's
+ *     domain gets it at once; a user after authenticating). No usable audio or no
  *     common codec: 488.
  *   - 100 Trying comes from the transaction layer; 180 is relayed from the
  *     B leg; the caller's 200 is re-sent until its ACK (§13.3.1.4) and the
@@ -114,6 +115,8 @@ struct call_ops {
 	int (*user)(void *arg, const struct str *domain, const struct str *user,
 		    struct call_route *out);
 	bool (*trunk_allowed)(void *arg, const char *tenant_id, const struct sip_peer *src);
+	/* Is @domain a tenant's? May be NULL (every caller is then challenged). */
+	bool (*is_domain)(void *arg, const struct str *domain);
 	/* reg_authenticate(): 0 and @tenant_id, or a status with the response in @out. */
 	int (*authenticate)(void *arg, const struct sip_msg *req, const struct sip_peer *src,
 			    char tenant_id[CALL_TENANT_SIZE], struct mbuf *out);

@@ -249,6 +249,8 @@ static void usage(FILE *f)
 	       "  --provision FILE      apply this provisioning document before serving\n"
 	       "  --media ADDR          RTP address (default: the SIP address)\n"
 	       "  --rtp-ports MIN-MAX   RTP port range (default 20000-29999)\n"
+	       "  --rtp-timeout SECONDS a call whose RTP stops this long ends (default 30;\n"
+	       "                        60 before the first packet)\n"
 	       "  --digest-order ORDER  challenges of a 401: sha256-first (default, RFC 8760),\n"
 	       "                        md5-first (for clients reading only the first one) or\n"
 	       "                        md5-only (for clients refusing unknown algorithms)\n"
@@ -258,7 +260,7 @@ static void usage(FILE *f)
 /* The options, from --config first, then from the command line. */
 struct opts {
 	const char *sip, *data, *db, *provision, *media;
-	unsigned rtp_min, rtp_max;
+	unsigned rtp_min, rtp_max, rtp_timeout_s;
 	enum reg_digest digest;
 };
 
@@ -277,7 +279,13 @@ static int set_option(struct opts *o, const char *name, const char *val)
 		o->provision = val;
 	else if (!strcmp(name, "media"))
 		o->media = val;
-	else if (!strcmp(name, "rtp-ports")) {
+	else if (!strcmp(name, "rtp-timeout")) {
+		char end;
+
+		if (sscanf(val, "%u%c", &o->rtp_timeout_s, &end) != 1 || !o->rtp_timeout_s ||
+		    o->rtp_timeout_s > 3600)
+			return -EINVAL;
+	} else if (!strcmp(name, "rtp-ports")) {
 		char end;
 
 		if (sscanf(val, "%u-%u%c", &o->rtp_min, &o->rtp_max, &end) != 2 ||
@@ -453,6 +461,7 @@ int cmd_serve(int argc, char **argv)
 		    .rtp_min = (uint16_t)o.rtp_min,
 		    .rtp_max = (uint16_t)o.rtp_max,
 		    .data_dir = data,
+		    .rtp_timeout_ms = o.rtp_timeout_s * 1000,
 		};
 
 		err = serve_call_alloc(&s.call, &cc, s.loop, s.txl, s.store, serve_reg_reg(s.reg));

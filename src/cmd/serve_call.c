@@ -208,6 +208,18 @@ static bool op_trunk(void *arg, const char *tenant_id, const struct sip_peer *sr
 	return v == STORE_TRUNK_ALLOWED;
 }
 
+static bool op_is_domain(void *arg, const struct str *domain)
+{
+	struct serve_call *sc = arg;
+	struct store_tenant t;
+	char d[STORE_DOMAIN_SIZE];
+
+	if (domain->len >= sizeof(d))
+		return false;
+	str_copy_cstr(d, sizeof(d), domain);
+	return store_tenant_by_domain(sc->st, d, &t) == 0;
+}
+
 static int op_auth(void *arg, const struct sip_msg *req, const struct sip_peer *src,
 		   char tenant_id[CALL_TENANT_SIZE], struct mbuf *out)
 {
@@ -937,6 +949,7 @@ static const struct call_ops call_ops = {
     .number = op_number,
     .user = op_user,
     .trunk_allowed = op_trunk,
+    .is_domain = op_is_domain,
     .authenticate = op_auth,
     .contacts = op_contacts,
     .media_create = op_media_create,
@@ -998,6 +1011,11 @@ int serve_call_alloc(struct serve_call **scp, const struct serve_call_conf *conf
 		mc.addr6 = ip;
 	else
 		mc.addr4 = ip;
+	if (conf->rtp_timeout_ms) {
+		/* Before the first packet and after the last: one figure. */
+		mc.rtp_timeout_ms = conf->rtp_timeout_ms;
+		mc.rtp_setup_timeout_ms = conf->rtp_timeout_ms;
+	}
 	if (conf->rtp_min && conf->rtp_max) {
 		mc.port_min = conf->rtp_min;
 		mc.port_max = conf->rtp_max;

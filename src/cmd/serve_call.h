@@ -32,6 +32,7 @@ struct serve_call_conf {
 	const char *media_addr;		  /* RTP address (literal); NULL: the SIP address */
 	uint16_t rtp_min, rtp_max;	  /* 0, 0: the engine's default range */
 	const char *data_dir;		  /* recordings/, prompts/ under it */
+	uint32_t rtp_timeout_ms;	  /* a leg without RTP ends its call; 0: the engine's */
 };
 
 /*

@@ -147,6 +147,12 @@ static bool op_trunk(void *arg, const char *tenant_id, const struct sip_peer *sr
 	return !strcmp(tenant_id, "acme") && peer_is(src, "192.0.2.200", 5060);
 }
 
+static bool op_is_domain(void *arg, const struct str *domain)
+{
+	(void)arg;
+	return str_ieq_cstr(domain, "acme.example") || str_ieq_cstr(domain, "globex.example");
+}
+
 /* Users of acme authenticate from 192.0.2.1; globex users from 192.0.2.2;
  * anyone else gets a 401 (the real one comes from reg_authenticate()). */
 static int op_auth(void *arg, const struct sip_msg *req, const struct sip_peer *src,
@@ -279,6 +285,7 @@ static const struct call_ops ops = {
     .number = op_number,
     .user = op_user,
     .trunk_allowed = op_trunk,
+    .is_domain = op_is_domain,
     .authenticate = op_auth,
     .contacts = op_contacts,
     .media_create = op_media_create,
@@ -580,6 +587,10 @@ TEST(test_call_refusals)
 	TEST_ERR(fx_alloc(&f, CALL_ROUTE_USER));
 	/* An unknown number or user: 404 (after authentication for users). */
 	TEST_EQUALS(SIP_TX_RECV_NEW, send_invite(f, "999", "acme.example", &acme, SDP_PCMU, "r1"));
+	TEST_ASSERT(fx_find(f, "SIP/2.0 404") == (int)f->nsent - 1);
+	/* An unknown number from a caller of no tenant: 404 at once. */
+	TEST_EQUALS(SIP_TX_RECV_NEW,
+		    send_invite(f, "8585999999", "carrier.example", &trunk, SDP_PCMU, "r0"));
 	TEST_ASSERT(fx_find(f, "SIP/2.0 404") == (int)f->nsent - 1);
 	/* A number from a source not on its trunks, not claiming the tenant: 403. */
 	TEST_EQUALS(SIP_TX_RECV_NEW,
