@@ -32,7 +32,7 @@ $(FUZZ_BUILD)/build.ninja:
 	CC=clang meson setup $(FUZZ_BUILD) --buildtype=debugoptimized -Dfuzz=true -Db_lundef=false
 
 run: all
-	$(BUILD)/shenggu serve $(RUN_ARGS)
+	$(BUILD)/shenggu demo $(RUN_ARGS)
 
 # `make test` = every test: unit tests under ASan+UBSan, system tests against the
 # real binary (also built with sanitizers), a bounded fuzz run, and the summary.

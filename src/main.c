@@ -13,6 +13,7 @@ static const struct {
 	const char *help;
 } cmds[] = {
     {"serve", cmd_serve, "run the platform daemon"},
+    {"demo", cmd_demo, "serve with a ready demo tenant and say how to call it"},
     {"provision", cmd_provision, "apply a provisioning document (tenants, users, queues...)"},
     {"cdr", cmd_cdr, "print a tenant's call detail records as CSV"},
     {"sip-lint", cmd_sip_lint, "check one raw SIP message from stdin, print a JSON summary"},

@@ -6,6 +6,7 @@
 #define CMD_H
 
 int cmd_cdr(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
 int cmd_provision(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_sip_lint(int argc, char **argv);

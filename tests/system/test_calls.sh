@@ -10,7 +10,8 @@
 #     number (404); a stranger calling a number of a tenant with no trunk
 #     for it (403);
 #   - a caller whose RTP never comes ends after --rtp-timeout;
-#   - the CDRs of all of it with `shenggu cdr`.
+#   - the CDRs of all of it with `shenggu cdr`;
+#   - `shenggu demo` prints what to call and answers the call.
 # Every SIPp run is bounded (-timeout); the server is stopped by PID.
 #
 # Usage: tests/system/test_calls.sh [BUILD_DIR]      (default build)
@@ -133,5 +134,19 @@ kill -0 "$pid" 2>/dev/null
 pid=""
 # Built with the sanitizers (make test), the server reports here what it found.
 ! grep -q "Sanitizer\|runtime error" "$log"; check "no sanitizer report in the server's log" $?
+# 7. `shenggu demo` (what `make run` starts): says what to call, and the call is answered.
+dport=$(free_port)
+"$bin" demo --sip 127.0.0.1:"$dport" --data "$tmp/demo" --rtp-ports "$((rtp_lo + 20))-$((rtp_lo + 39))" \
+    >"$tmp/demo.out" 2>&1 &
+dpid=$!
+for _ in $(seq 1 50); do grep -q "listening addr=127.0.0.1:$dport" "$tmp/demo.out" && break; sleep 0.1; done
+grep -q "sip:8585100001@127.0.0.1:$dport" "$tmp/demo.out"; check "demo prints the number to call" $?
+grep -q "1001 / demo-1001" "$tmp/demo.out"; check "demo prints a user to register" $?
+timeout 30 sipp -sn uac -s 8585100001 -m 1 -d 2000 -i 127.0.0.1 -p "$(free_port)" -timeout 20 \
+    -timeout_error -nostdin 127.0.0.1:"$dport" >"$tmp/demo-sipp.out" 2>&1
+check "the demo's IVR number answers a call" $?
+kill -TERM "$dpid"; wait "$dpid"
+"$bin" cdr --tenant demo --data "$tmp/demo" | grep -q ",ivr:main,"; check "the demo call has its CDR" $?
+
 if [[ $fail -ne 0 ]]; then tail -n 60 "$log"; tail -n 20 "$tmp/caller.out" "$tmp/agent.out" "$tmp/reg.out"; fi
 summary calls
