@@ -747,6 +747,41 @@ static bool is_loop(const struct call_mgr *m, const struct sip_msg *req)
 	return false;
 }
 
+/*
+ * §8.2.2.3: an extension the caller requires and we do not have (we have
+ * none: no 100rel, no session timers yet) gets 420 listing them. True when
+ * answered so.
+ */
+static bool unsupported(struct sip_tx *st, const struct sip_msg *req)
+{
+	struct mbuf hdrs;
+	bool bad = false;
+	int err = 0;
+
+	mbuf_init(&hdrs, 0);
+	for (const struct sip_hdr *h = sip_msg_hdr(req, SIP_HDR_REQUIRE); h && !err;
+	     h = sip_hdr_next(req, h)) {
+		struct str tok;
+		size_t pos = 0;
+
+		while (!err && sip_list_next(&h->value, &pos, &tok)) {
+			bad = true;
+			err = mbuf_printf(&hdrs, "Unsupported: %.*s\r\n", STR_FMT(&tok));
+		}
+	}
+	if (bad) {
+		err = err ? err : mbuf_write_cstr(&hdrs, SERVER_HDR);
+		if (!err) {
+			mbuf_write_u8(&hdrs, 0);
+			reply_simple(st, req, 420, NULL, (const char *)hdrs.buf);
+		} else {
+			reply_simple(st, req, 500, NULL, NULL);
+		}
+	}
+	mbuf_reset(&hdrs);
+	return bad;
+}
+
 static void new_invite(struct call_mgr *m, struct sip_tx *st, const struct sip_msg *req,
 		       const struct sip_peer *src)
 {
@@ -777,6 +812,8 @@ static void new_invite(struct call_mgr *m, struct sip_tx *st, const struct sip_m
 		reply_simple(st, req, 482, NULL, NULL);
 		return;
 	}
+	if (unsupported(st, req))
+		return;
 	err = route_invite(m, st, req, src, &r);
 	if (err > 0)
 		return;

@@ -646,6 +646,23 @@ TEST(test_call_refusals)
 			TEST_ASSERT(fx_find(f, exp) == (int)f->nsent - 1);
 		}
 	}
+	/* An extension we do not have, required: 420 naming it (§8.2.2.3). */
+	{
+		char buf[2048];
+
+		snprintf(buf, sizeof(buf),
+			 "INVITE sip:8585100001@acme.example SIP/2.0" CRLF
+			 "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKreq" CRLF
+			 "Max-Forwards: 70" CRLF "From: <sip:5551234@carrier.example>;tag=rq" CRLF
+			 "To: <sip:8585100001@acme.example>" CRLF "Call-ID: rq@192.0.2.1" CRLF
+			 "CSeq: 1 INVITE" CRLF "Contact: <sip:5551234@192.0.2.1:5060>" CRLF
+			 "Require: 100rel" CRLF "Content-Type: application/sdp" CRLF
+			 "Content-Length: %zu" CRLF CRLF "%s",
+			 strlen(SDP_PCMU), SDP_PCMU);
+		TEST_EQUALS(SIP_TX_RECV_NEW, fx_recv(f, buf, &trunk));
+		TEST_ASSERT(fx_find(f, "SIP/2.0 420") == (int)f->nsent - 1);
+		TEST_ASSERT(strstr(f->sent[f->nsent - 1].buf, "Unsupported: 100rel\r\n") != NULL);
+	}
 	/* A user calling a user of its own tenant by id: both phones ring. */
 	f->nsent = 0;
 	TEST_EQUALS(SIP_TX_RECV_NEW, send_invite(f, "1002", "acme.example", &acme, SDP_PCMU, "r7"));
