@@ -15,7 +15,7 @@ pkgs=(
   libosip2-dev                                    # benchmark peer only
   sip-tester python3                              # system tests
   sqlite3                                         # system tests inspect the stored rows
-  baresip-core                                    # system test: a real softphone registers (test_baresip.sh; the
+  baresip-core                                    # system test: a real softphone registers (test_baresip.sh, test_baresip_calls.sh; the
                                                   # `baresip` metapackage adds only GUI/video plugins)
   sipvicious                                      # system test: svwar/svcrack scans are defeated (test_sipvicious.sh)
   rtpengine-daemon                                # benchmark peer only (bench_media.sh; the `rtpengine` metapackage adds the DKMS kernel module)

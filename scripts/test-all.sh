@@ -52,6 +52,7 @@ run register tests/system/test_register.sh "$asan"
 run baresip tests/system/test_baresip.sh "$asan"
 run sipvicious tests/system/test_sipvicious.sh "$asan"
 run calls tests/system/test_calls.sh "$asan"
+run baresip-calls tests/system/test_baresip_calls.sh "$asan"
 run torture tests/system/torture.sh "$asan"
 run fuzz scripts/fuzz.sh "$fuzz" "${FUZZ_SMOKE_SECONDS:-12}"
 
