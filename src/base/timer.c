@@ -15,6 +15,7 @@
  * timer_wheel_count() scan the slots (next() prunes, count() walks all).
  */
 #include <errno.h>
+#include <string.h>
 
 #include "base/mem.h"
 #include "base/timer.h"
@@ -28,7 +29,42 @@ struct timer_wheel {
 	uint64_t now;	   /* wheel time: the last tick processed */
 	struct list ready; /* deadlines <= now: fired at the start of the next advance */
 	struct list slots[WHEEL_LEVELS][WHEEL_SLOTS]; /* deadlines > now */
+	/* A bit per slot that may hold timers: set when one is placed, cleared
+	 * when the slot is drained or found empty (a cancel does not know its
+	 * wheel). Finding the next busy slot then costs a few word scans, not a
+	 * walk over 256 empty lists per level, which dominated busy wheels whose
+	 * timers are all seconds away (the ACD's ring and wrap-up timers). */
+	uint64_t busy[WHEEL_LEVELS][WHEEL_SLOTS / 64];
 };
+
+static void busy_set(struct timer_wheel *tw, unsigned level, unsigned idx)
+{
+	tw->busy[level][idx >> 6] |= (uint64_t)1 << (idx & 63);
+}
+
+static void busy_clear(struct timer_wheel *tw, unsigned level, unsigned idx)
+{
+	tw->busy[level][idx >> 6] &= ~((uint64_t)1 << (idx & 63));
+}
+
+/*
+ * The first j >= @j (counted from slot index @start, circularly) whose slot
+ * of @level is marked busy, or WHEEL_SLOTS when none.
+ */
+static unsigned next_busy(const struct timer_wheel *tw, unsigned level, unsigned start, unsigned j)
+{
+	while (j < WHEEL_SLOTS) {
+		unsigned idx = (start + j) & WHEEL_MASK, bit = idx & 63;
+		uint64_t w = tw->busy[level][idx >> 6] >> bit;
+
+		if (w)
+			return j + (unsigned)__builtin_ctzll(w) < WHEEL_SLOTS
+				   ? j + (unsigned)__builtin_ctzll(w)
+				   : WHEEL_SLOTS;
+		j += 64 - bit;
+	}
+	return WHEEL_SLOTS;
+}
 
 static unsigned level_shift(unsigned level)
 {
@@ -84,6 +120,7 @@ static void place(struct timer_wheel *tw, struct timer *t)
 	if (dist >> level_shift(WHEEL_LEVELS))
 		at = base + ((uint64_t)1 << level_shift(WHEEL_LEVELS)) - 1;
 	list_append(slot_at(tw, level, at), &t->le);
+	busy_set(tw, level, slot_index(level, at));
 }
 
 /* Move the timers of the slots reached at @tick down; tw->now is @tick - 1. */
@@ -99,24 +136,31 @@ static void cascade(struct timer_wheel *tw, uint64_t tick)
 			list_unlink(e);
 			place(tw, list_entry(e, struct timer, le));
 		}
+		busy_clear(tw, level, slot_index(level, tick));
 	}
 }
 
 /* Earliest tick after tw->now at which some slot fires or cascades, or UINT64_MAX. */
-static uint64_t next_event(const struct timer_wheel *tw)
+static uint64_t next_event(struct timer_wheel *tw)
 {
 	uint64_t best = UINT64_MAX;
 
 	for (unsigned level = 0; level < WHEEL_LEVELS; level++) {
-		for (unsigned j = 0; j < WHEEL_SLOTS; j++) {
-			uint64_t at = slot_tick(tw, level, j);
+		uint64_t first = slot_tick(tw, level, 0);
+		unsigned start = slot_index(level, first), j = 0;
+
+		while ((j = next_busy(tw, level, start, j)) < WHEEL_SLOTS) {
+			uint64_t at = first + ((uint64_t)j << level_shift(level));
+			unsigned idx = (start + j) & WHEEL_MASK;
 
 			if (at >= best)
 				break;
-			if (!list_empty(&tw->slots[level][slot_index(level, at)])) {
+			if (!list_empty(&tw->slots[level][idx])) {
 				best = at;
 				break;
 			}
+			busy_clear(tw, level, idx); /* emptied by cancels */
+			j++;
 		}
 	}
 	return best;
@@ -133,9 +177,12 @@ static bool next_deadline(const struct timer_wheel *tw, uint64_t *deadline)
 	bool found = false;
 
 	for (unsigned level = 0; level < WHEEL_LEVELS; level++) {
-		for (unsigned j = 0; j < WHEEL_SLOTS; j++) {
-			uint64_t at = slot_tick(tw, level, j);
-			const struct list *slot = &tw->slots[level][slot_index(level, at)];
+		uint64_t first = slot_tick(tw, level, 0);
+		unsigned start = slot_index(level, first);
+
+		for (unsigned j = 0; (j = next_busy(tw, level, start, j)) < WHEEL_SLOTS; j++) {
+			uint64_t at = first + ((uint64_t)j << level_shift(level));
+			const struct list *slot = &tw->slots[level][(start + j) & WHEEL_MASK];
 			struct list_elem *e;
 
 			if (found && at >= best)
@@ -187,6 +234,7 @@ int timer_wheel_alloc(struct timer_wheel **twp, uint64_t now_ms)
 	if (!tw)
 		return -ENOMEM;
 	tw->now = now_ms;
+	memset(tw->busy, 0, sizeof(tw->busy));
 	list_init(&tw->ready);
 	for (unsigned level = 0; level < WHEEL_LEVELS; level++) {
 		for (unsigned i = 0; i < WHEEL_SLOTS; i++)
@@ -268,6 +316,7 @@ unsigned timer_wheel_advance(struct timer_wheel *tw, uint64_t now_ms)
 		tw->now = tick - 1;
 		cascade(tw, tick);
 		move_all(&due, slot_at(tw, 0, tick));
+		busy_clear(tw, 0, slot_index(0, tick));
 		/* Handlers run at their deadline: a restart with delay d is due at tick + d. */
 		tw->now = tick;
 		n += fire(&due);
