@@ -2,10 +2,12 @@
  * serve_call: calls for `shenggu serve` (see serve_call.h). Layout: the
  * directory ops over the store and the registrar; the media ops over the
  * engine; prompts (memory cache, the worker thread); the application:
- * routes, the IVR run of a call, music on hold; media events; CDRs.
+ * routes, the IVR run of a call, music on hold, recording by the tenant's
+ * policy; media events; CDRs.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,13 +25,18 @@
 #include "base/tz.h"
 #include "call/call.h"
 #include "cmd/serve_call.h"
+#include "cmd/serve_rec.h"
 #include "ivr/ivr.h"
 #include "media/media_engine.h"
 #include "media/moh.h"
 #include "media/prompt.h"
 #include "media/tts.h"
 
-#define MOH_SECONDS 16
+#define MOH_SECONDS  16
+/* At shutdown, how long the recordings of the calls just ended may take to
+ * close (sync, hash) so that their metadata is stored now, not at the next
+ * start. */
+#define REC_DRAIN_MS 5000
 
 /* A prompt being rendered by the worker, and who waits for it. */
 struct job {
@@ -66,6 +73,23 @@ struct capp {
 	char route_target[65];
 	char path[IVR_PATH_SIZE]; /* the IVR path at the end, for the CDR */
 	uint32_t next_play_id;
+	/* The tenant's recording policy, read when the call is routed. */
+	bool rec_all;
+	json_t *rec_queues;		    /* {"queues": [...]}: the array; NULL otherwise */
+	char rec_path[SERVE_REC_PATH_SIZE]; /* relative to the data folder; "" until it records */
+};
+
+/*
+ * A recording the engine has not finished yet. NOTE: the call (and its
+ * capp) is usually gone when RECORD_DONE comes: the CDR is written at the
+ * end of the call, the file is closed, synced and hashed after it.
+ */
+struct rec {
+	char sid_key[17]; /* the key in serve_call.recs */
+	char tenant[CALL_TENANT_SIZE];
+	char uuid[CALL_UUID_SIZE];
+	char path[SERVE_REC_PATH_SIZE];
+	uint64_t created_ms;
 };
 
 struct serve_call {
@@ -79,6 +103,7 @@ struct serve_call {
 	struct loop_fd *me_watch;
 	struct hash *by_sid;  /* sid_key -> struct capp */
 	struct hash *by_uuid; /* uuid -> struct capp */
+	struct hash *recs;    /* sid_key -> struct rec, until RECORD_DONE */
 	struct media_audio *moh;
 	struct tts *tts;
 
@@ -603,6 +628,7 @@ static void capp_free(struct capp *a)
 	ivr_flow_free(a->flow);
 	ivr_hours_free(a->hours);
 	tz_free(a->tz);
+	json_decref(a->rec_queues);
 	mem_free(a);
 }
 
@@ -638,6 +664,134 @@ static void hold_music(struct capp *a)
 		media_play(a->sc->me, a->sid, MEDIA_LEG_A, a->sc->moh, true, 0);
 }
 
+/* ---- recording ---- */
+
+/* The tenant's recording policy into @a; a missing or odd one records nothing. */
+static void rec_policy_load(struct capp *a)
+{
+	char *json = NULL;
+	json_t *j;
+	int err = store_tenant_recording_get(a->sc->st, call_tenant(a->c), &json);
+
+	if (err) {
+		if (err != -ENOENT)
+			log_warn("recording policy unreadable uuid=%s err=%d", a->uuid, err);
+		return;
+	}
+	j = json_loads(json, JSON_DECODE_ANY, NULL);
+	mem_free(json);
+	if (json_is_string(j))
+		a->rec_all = !strcmp(json_string_value(j), "all");
+	else if (json_is_array(json_object_get(j, "queues")))
+		a->rec_queues = json_incref(json_object_get(j, "queues"));
+	json_decref(j);
+}
+
+/* Does the policy record calls that reach queue @id? */
+static bool rec_queue_listed(const struct capp *a, const char *id)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(a->rec_queues, i, v)
+	{
+		if (json_is_string(v) && !strcmp(json_string_value(v), id))
+			return true;
+	}
+	return false;
+}
+
+/* Record the call from now on, into a new file (one per call). The CDR
+ * names the file from here, since it is written before the file closes;
+ * the metadata row waits for RECORD_DONE. */
+static void rec_start(struct capp *a)
+{
+	struct serve_call *sc = a->sc;
+	char abs[sizeof(sc->data_dir) + SERVE_REC_PATH_SIZE + 1];
+	struct rec *r, *old = NULL;
+	struct str k;
+	int err;
+
+	if (a->rec_path[0])
+		return; /* already recording: "all", then a listed queue */
+	r = mem_zalloc(sizeof(*r));
+	if (!r) {
+		log_error("recording not started uuid=%s: out of memory", a->uuid);
+		return;
+	}
+	memcpy(r->sid_key, a->sid_key, sizeof(r->sid_key));
+	copy_text(r->tenant, sizeof(r->tenant), call_tenant(a->c));
+	memcpy(r->uuid, a->uuid, sizeof(r->uuid));
+	r->created_ms = clock_real_ms();
+	err = serve_rec_path(sc->data_dir, r->tenant, r->uuid, r->created_ms, r->path, abs,
+			     sizeof(abs));
+	if (err) {
+		log_error("recording not started uuid=%s: no folder for it err=\"%s\"", a->uuid,
+			  strerror(-err));
+		mem_free(r);
+		return;
+	}
+	k = str_cstr(r->sid_key);
+	err = hash_put(sc->recs, &k, r, (void **)&old);
+	if (err) {
+		log_error("recording not started uuid=%s: out of memory", a->uuid);
+		mem_free(r);
+		return;
+	}
+	/* Never there (one recording per call, and session ids are not
+	 * reused); were it, the newer recording is the one to track. */
+	mem_free(old);
+	err = media_record_start(sc->me, a->sid, abs);
+	if (err) {
+		log_error("recording not started uuid=%s path=%s err=\"%s\"", a->uuid, r->path,
+			  strerror(-err));
+		hash_del(sc->recs, &k);
+		mem_free(r);
+		return;
+	}
+	memcpy(a->rec_path, r->path, sizeof(a->rec_path));
+	log_info("call recording uuid=%s path=%s", a->uuid, a->rec_path);
+}
+
+/* The engine closed a recording: its metadata goes to the store, whether
+ * or not the call is still there. */
+static void rec_done(struct serve_call *sc, const struct str *key, const struct media_event *ev)
+{
+	struct rec *r = hash_del(sc->recs, key);
+	struct store_recording row;
+	int err;
+
+	if (!r) {
+		log_warn("recording closed for no known call path=%s", ev->record.path);
+		return;
+	}
+	if (ev->record.err) {
+		/* What reached the disk is still a recording: the next start
+		 * repairs and indexes it. */
+		log_error("recording failed uuid=%s path=%s err=\"%s\"", r->uuid, r->path,
+			  strerror(-ev->record.err));
+		goto out;
+	}
+	row = (struct store_recording){
+	    .path = r->path,
+	    .tenant_id = r->tenant,
+	    .call_uuid = r->uuid,
+	    .duration_ms = (int64_t)ev->record.duration_ms,
+	    .bytes = (int64_t)ev->record.bytes,
+	    .sha256 = ev->record.sha256,
+	    .created_ms = (int64_t)r->created_ms,
+	};
+	err = store_recording_put(sc->st, &row);
+	if (err)
+		log_error("recording metadata not stored uuid=%s path=%s err=%d", r->uuid, r->path,
+			  err);
+	else
+		log_info("call recording done uuid=%s path=%s duration_ms=%llu", r->uuid, r->path,
+			 (unsigned long long)ev->record.duration_ms);
+out:
+	mem_free(r);
+}
+
 static void route_now(struct capp *a, enum ivr_route_kind kind, const char *target)
 {
 	struct ivr_action acts[IVR_ACTIONS_MAX];
@@ -649,6 +803,8 @@ static void route_now(struct capp *a, enum ivr_route_kind kind, const char *targ
 	switch (kind) {
 	case IVR_ROUTE_QUEUE:
 		log_info("call queued uuid=%s queue=%s", a->uuid, target);
+		if (rec_queue_listed(a, target))
+			rec_start(a);
 		hold_music(a);
 		return;
 	case IVR_ROUTE_USER:
@@ -792,6 +948,7 @@ static void op_routed(void *arg, struct call *c, const struct call_route *r)
 		return;
 	}
 	call_set_app(c, a);
+	rec_policy_load(a);
 	switch (r->kind) {
 	case CALL_ROUTE_USER:
 		/* Ringing the phones; the caller is answered when one answers. */
@@ -803,11 +960,15 @@ static void op_routed(void *arg, struct call *c, const struct call_route *r)
 	case CALL_ROUTE_IVR:
 		if (call_answer(c))
 			return;
+		if (a->rec_all)
+			rec_start(a);
 		ivr_start(a, r->target);
 		return;
 	case CALL_ROUTE_QUEUE:
 		if (call_answer(c))
 			return;
+		if (a->rec_all)
+			rec_start(a);
 		route_now(a, IVR_ROUTE_QUEUE, r->target);
 		return;
 	case CALL_ROUTE_HANGUP:
@@ -815,6 +976,16 @@ static void op_routed(void *arg, struct call *c, const struct call_route *r)
 		call_hangup(c, 480, "route-hangup");
 		return;
 	}
+}
+
+/* A phone answered: a caller routed straight to a user is answered now. */
+static void op_connected(void *arg, struct call *c)
+{
+	struct capp *a = call_app(c);
+
+	(void)arg;
+	if (a && a->rec_all)
+		rec_start(a);
 }
 
 static void op_dial_failed(void *arg, struct call *c, unsigned status)
@@ -865,6 +1036,7 @@ static void op_ended(void *arg, struct call *c, const struct call_cdr *cdr)
 		if (a->run && !a->path[0])
 			snprintf(a->path, sizeof(a->path), "%s", ivr_run_path(a->run));
 		r.ivr_path = a->path;
+		r.recording = a->rec_path;
 	}
 	/* Unanswered calls refused before routing (404, 403...) have no tenant
 	 * in a CDR's sense: only calls that entered a tenant are recorded. */
@@ -895,7 +1067,8 @@ static void on_media_event(void *arg, const struct media_event *ev)
 	case MEDIA_EV_RTP_TIMEOUT:
 		log_info("call media timeout session=%s leg=%c setup=%d", key,
 			 ev->leg == MEDIA_LEG_A ? 'A' : 'B', ev->timeout.setup);
-		call_mgr_media_timeout(sc->cm, ev->session);
+		if (sc->cm) /* NULL while serve_call_free() waits for recordings */
+			call_mgr_media_timeout(sc->cm, ev->session);
 		return;
 	case MEDIA_EV_DTMF:
 		log_info("call dtmf session=%s digit=%c", key, ev->dtmf.digit);
@@ -919,8 +1092,10 @@ static void on_media_event(void *arg, const struct media_event *ev)
 		iev.id = ev->play.play_id;
 		run_actions(a, acts, ivr_run_step(a->run, &iev, acts, IVR_ACTIONS_MAX));
 		return;
-	case MEDIA_EV_LATCHED:
 	case MEDIA_EV_RECORD_DONE:
+		rec_done(sc, &k, ev);
+		return;
+	case MEDIA_EV_LATCHED:
 		return;
 	}
 }
@@ -957,6 +1132,7 @@ static const struct call_ops call_ops = {
     .media_bridge = op_media_bridge,
     .media_destroy = op_media_destroy,
     .routed = op_routed,
+    .connected = op_connected,
     .dial_failed = op_dial_failed,
     .ended = op_ended,
 };
@@ -991,8 +1167,12 @@ int serve_call_alloc(struct serve_call **scp, const struct serve_call_conf *conf
 	err = err ? err : hash_alloc(&sc->by_uuid, 0, 0);
 	err = err ? err : hash_alloc(&sc->prompts, 0, 0);
 	err = err ? err : hash_alloc(&sc->jobs, 0, 0);
+	err = err ? err : hash_alloc(&sc->recs, 0, 0);
 	if (err)
 		goto out;
+	/* What a crash or kill -9 left half-written is repaired and indexed
+	 * before the first call; a failure here costs an index, not service. */
+	serve_rec_scan(st, sc->data_dir, NULL);
 
 	/* The media address: given, or the SIP address. */
 	if (conf->media_addr) {
@@ -1074,6 +1254,30 @@ out:
 	return err;
 }
 
+/* Wait (bounded) for the recordings of the calls just ended to close, so
+ * that their metadata is stored; what is left is indexed at the next start. */
+static void rec_drain(struct serve_call *sc)
+{
+	uint64_t until = clock_mono_ms() + REC_DRAIN_MS;
+	size_t it = 0;
+	struct str k;
+	void *v;
+
+	if (!sc->recs)
+		return;
+	while (sc->me && hash_count(sc->recs) && clock_mono_ms() < until) {
+		struct pollfd p = {.fd = media_engine_event_fd(sc->me), .events = POLLIN};
+
+		if (poll(&p, 1, 100) > 0)
+			media_engine_drain(sc->me);
+	}
+	if (hash_count(sc->recs))
+		log_warn("recordings still closing at shutdown n=%zu: indexed at the next start",
+			 hash_count(sc->recs));
+	while (hash_next(sc->recs, &it, &k, &v))
+		mem_free(v);
+}
+
 void serve_call_free(struct serve_call *sc)
 {
 	struct list_elem *e, *tmp;
@@ -1082,6 +1286,8 @@ void serve_call_free(struct serve_call *sc)
 	if (!sc)
 		return;
 	call_mgr_free(sc->cm); /* CDRs of the calls still up */
+	sc->cm = NULL;
+	rec_drain(sc);
 	if (sc->worker_started) {
 		pthread_mutex_lock(&sc->mu);
 		sc->stop = true;
@@ -1120,6 +1326,7 @@ void serve_call_free(struct serve_call *sc)
 	media_engine_free(sc->me);
 	hash_free(sc->jobs);
 	hash_free(sc->prompts);
+	hash_free(sc->recs);
 	hash_free(sc->by_uuid);
 	hash_free(sc->by_sid);
 	pthread_cond_destroy(&sc->cv);

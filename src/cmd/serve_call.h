@@ -4,7 +4,8 @@
  * and digest authentication of phones), the media engine (src/media, its
  * own threads; its events come back through the loop), the IVR engine
  * (src/ivr) with prompts from text-to-speech or files, music on hold for
- * queue routes until the ACD exists, recordings, and CDRs in the store.
+ * queue routes until the ACD exists, recordings (by the tenant's policy;
+ * the files and their repair are serve_rec.h's), and CDRs in the store.
  *
  * Prompts: text prompts are rendered by a worker thread (espeak-ng is slow
  * and not reentrant) into the on-disk cache, then kept in memory by text
@@ -36,13 +37,16 @@ struct serve_call_conf {
 };
 
 /*
- * Start the media engine and the prompt worker. @l, @txl, @st and @reg are
- * borrowed and must outlive the result. 0 or -errno (a clear log line says
- * what failed).
+ * Repair and index the recordings a crash left (serve_rec_scan(), before
+ * any call), then start the media engine and the prompt worker. @l, @txl,
+ * @st and @reg are borrowed and must outlive the result. 0 or -errno (a
+ * clear log line says what failed).
  */
 int serve_call_alloc(struct serve_call **scp, const struct serve_call_conf *conf, struct loop *l,
 		     struct sip_txl *txl, struct store *st, struct reg *reg);
-/* End every call (BYE, CDRs written), stop the threads. NULL is fine. */
+/* End every call (BYE, CDRs written), wait (at most 5 s) for their
+ * recordings to close and their metadata to be stored, stop the threads.
+ * NULL is fine. */
 void serve_call_free(struct serve_call *sc);
 
 /* The transaction layer's request and stray ops, for calls: see call.h. */

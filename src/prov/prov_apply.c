@@ -210,10 +210,14 @@ static int apply_tenant(struct store *st, const struct prov_tenant *t, const cha
 	if (e < 0)
 		return e;
 	changed = e > 0;
-	/* The calendar and the trunks are the tenant's settings: a change to
-	 * them counts as a change of the tenant (the summary line stays as
-	 * scripts know it). */
+	/* The calendar, the recording policy and the trunks are the tenant's
+	 * settings: a change to them counts as a change of the tenant (the
+	 * summary line stays as scripts know it). */
 	e = store_tenant_calendar_put(st, t->id, t->calendar);
+	if (e < 0)
+		return e;
+	changed |= e > 0;
+	e = store_tenant_recording_put(st, t->id, t->recording);
 	if (e < 0)
 		return e;
 	changed |= e > 0;

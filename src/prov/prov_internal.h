@@ -79,6 +79,7 @@ struct prov_tenant {
 	const char *timezone; /* valid IANA name, "UTC" by default */
 	char *calendar;	      /* {"holidays":[...],"hours":{...}}, "{}" when none */
 	bool has_hours;	      /* the tenant gives weekly hours (hours nodes may rely on them) */
+	char *recording;      /* "none", "all" or {"queues":[...]} as JSON text */
 	uint32_t seats;
 	struct prov_trunk *trunks;
 	size_t ntrunks;

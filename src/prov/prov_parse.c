@@ -902,11 +902,82 @@ static int alloc_elems(struct prov_vctx *v, void **p, size_t n, size_t size)
 	return *p ? 0 : prov_nomem(v);
 }
 
+/* The recording policy: "none" (the default), "all", or {"queues": [...]}
+ * naming queues of the tenant, once each. Stored as canonical JSON text. */
+static int parse_recording(struct prov_vctx *v, const json_t *tj, struct prov_tenant *t)
+{
+	static const char *const fields[] = {"queues", NULL};
+	const json_t *j = json_object_get(tj, "recording"), *qs;
+	char q[PROV_ECHO_SIZE];
+	const char *s;
+	size_t mark, n;
+	int err;
+
+	if (!j)
+		return prov_text_dup(v, "\"none\"", &t->recording);
+	mark = prov_path_key(v, "recording");
+	if (json_is_string(j)) {
+		err = prov_check_str(v, j, PROV_STR_TEXT, 0, ID_MAX, &s);
+		if (!err && strcmp(s, "none") && strcmp(s, "all"))
+			err = prov_verr(v,
+					"unknown recording policy \"%s\": use \"none\", \"all\" or "
+					"{\"queues\": [...]}",
+					prov_echo(q, sizeof(q), s));
+		if (!err)
+			err = prov_text_dup(v, strcmp(s, "all") ? "\"none\"" : "\"all\"",
+					    &t->recording);
+		goto out;
+	}
+	if (!json_is_object(j)) {
+		err = prov_verr(v, "expected a string or an object, got %s", prov_type_name(j));
+		goto out;
+	}
+	err = prov_check_fields(v, j, fields);
+	if (err)
+		goto out;
+	qs = json_object_get(j, "queues");
+	if (!qs) {
+		err = prov_verr_at(v, "queues", "required field missing");
+		goto out;
+	}
+	prov_path_key(v, "queues");
+	if (!json_is_array(qs)) {
+		err = prov_verr(v, "expected an array, got %s", prov_type_name(qs));
+		goto out;
+	}
+	n = json_array_size(qs);
+	if (!n) {
+		/* An empty list records nothing: say so with "none", not by accident. */
+		err = prov_verr(v, "needs at least one queue (\"none\" records nothing)");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const json_t *e = json_array_get(qs, i);
+		size_t m = prov_path_idx(v, i);
+
+		err = prov_check_str(v, e, PROV_STR_ID, 1, ID_MAX, &s);
+		if (!err && !prov_ref_find(t->queue_ix, t->nqueues, s))
+			err = prov_verr(v, "no queue \"%s\" in tenant \"%s\"", s, t->id);
+		for (size_t k = 0; !err && k < i; k++) {
+			if (json_equal(json_array_get(qs, k), (json_t *)e))
+				err =
+				    prov_verr(v, "duplicate queue \"%s\" (also queues[%zu])", s, k);
+		}
+		prov_path_pop(v, m);
+		if (err)
+			goto out;
+	}
+	err = prov_dump(v, j, &t->recording);
+out:
+	prov_path_pop(v, mark);
+	return err;
+}
+
 static int parse_tenant(struct prov_vctx *v, const json_t *tj, struct prov_tenant *t)
 {
 	static const char *const fields[] = {
-	    "id",	"name",	  "domain", "seats",  "district", "park",    "timezone", "hours",
-	    "holidays", "trunks", "users",  "queues", "ivr",	  "numbers", NULL,
+	    "id",	"name",	  "domain", "seats",  "district", "park",    "timezone",  "hours",
+	    "holidays", "trunks", "users",  "queues", "ivr",	  "numbers", "recording", NULL,
 	};
 	const json_t *nums = json_object_get(tj, "numbers");
 	int err;
@@ -940,6 +1011,8 @@ static int parse_tenant(struct prov_vctx *v, const json_t *tj, struct prov_tenan
 		err = collect_ids(v, tj, "queues", "queue", &t->queue_ix, &t->nqueues);
 	if (!err)
 		err = collect_ids(v, tj, "ivr", "ivr", &t->ivr_ix, &t->nivr);
+	if (!err)
+		err = parse_recording(v, tj, t);
 	if (!err && nums && !json_is_array(nums))
 		err = prov_verr_at(v, "numbers", "expected an array, got %s", prov_type_name(nums));
 	if (err)
@@ -1130,6 +1203,7 @@ struct prov_doc *prov_doc_free(struct prov_doc *doc)
 		mem_free(t->trunks);
 		mem_free(t->trunk_ix);
 		mem_free(t->calendar);
+		mem_free(t->recording);
 		for (size_t k = 0; t->numbers && k < t->nnumbers; k++)
 			mem_free(t->numbers[k].route);
 		mem_free(t->users);

@@ -121,6 +121,20 @@ int store_tenant_calendar_get(struct store *st, const char *tenant_id, char **js
 	return st->ops->calendar_get(st, tenant_id, jsonp);
 }
 
+int store_tenant_recording_put(struct store *st, const char *tenant_id, const char *json)
+{
+	if (!st || !tenant_id || !json)
+		return -EINVAL;
+	return st->ops->recording_policy_put(st, tenant_id, json);
+}
+
+int store_tenant_recording_get(struct store *st, const char *tenant_id, char **jsonp)
+{
+	if (!st || !tenant_id || !jsonp)
+		return -EINVAL;
+	return st->ops->recording_policy_get(st, tenant_id, jsonp);
+}
+
 int store_trunk_put(struct store *st, const struct store_trunk *t)
 {
 	if (!st || !t || !t->tenant_id || !t->id || !t->sources)

@@ -7,12 +7,12 @@
  * see only the typed functions below; each backend fills an ops table
  * (store_internal.h), so a new backend changes no caller.
  *
- * What is stored: tenants (with their SIP domain, time zone and business
- * hours), numbers (platform-wide, each owned by one tenant, with a route),
+ * What is stored: tenants (with their SIP domain, time zone, business
+ * hours and recording policy), numbers (platform-wide, each owned by one tenant, with a route),
  * trunks (the source addresses allowed to call a tenant's numbers), users
  * (roles and skills as JSON text, SIP credentials as HA1 digests only: never
- * a plaintext password), queues, IVR flows (validated JSON text) and
- * registrar bindings.
+ * a plaintext password), queues, IVR flows (validated JSON text),
+ * registrar bindings, call detail records and the metadata of recordings.
  * It is not a cache: hot state lives in memory in its owners and is written
  * through here.
  *
@@ -119,6 +119,18 @@ int store_tenant_release_domain(struct store *st, const char *id, const char *do
  */
 int store_tenant_calendar_put(struct store *st, const char *tenant_id, const char *json);
 int store_tenant_calendar_get(struct store *st, const char *tenant_id, char **jsonp);
+
+/*
+ * The tenant's recording policy (docs/PROVISIONING.md) as JSON text:
+ * "\"none\"" (also what tenants made before policies existed have),
+ * "\"all\"", or {"queues": ["loans", ...]} (calls that reach one of those
+ * queues). Not to be confused with store_recording_put(), the metadata of
+ * one recorded file. Put returns 1 when it changed, 0 when equal, -ENOENT
+ * when there is no such tenant, -EINVAL for text that is not JSON. Get
+ * allocates *@jsonp with mem_alloc(); the caller frees it with mem_free().
+ */
+int store_tenant_recording_put(struct store *st, const char *tenant_id, const char *json);
+int store_tenant_recording_get(struct store *st, const char *tenant_id, char **jsonp);
 
 struct store_number {
 	char number[STORE_NUMBER_SIZE]; /* unique platform-wide */

@@ -24,6 +24,8 @@ struct store_ops {
 	int (*tenant_release_domain)(struct store *st, const char *id, const char *domain);
 	int (*calendar_put)(struct store *st, const char *tenant_id, const char *json);
 	int (*calendar_get)(struct store *st, const char *tenant_id, char **jsonp);
+	int (*recording_policy_put)(struct store *st, const char *tenant_id, const char *json);
+	int (*recording_policy_get)(struct store *st, const char *tenant_id, char **jsonp);
 	int (*trunk_put)(struct store *st, const struct store_trunk *t);
 	int (*trunk_sources)(struct store *st, const char *tenant_id, store_trunk_source_h *h,
 			     void *arg);

@@ -122,6 +122,10 @@ static const struct {
 	"  duration_ms INTEGER NOT NULL, bytes INTEGER NOT NULL, sha256 TEXT NOT NULL,"
 	"  created_ms INTEGER NOT NULL);"
 	"CREATE INDEX recordings_tenant ON recordings(tenant_id, created_ms);"},
+    /* The tenant's recording policy as JSON text: "none", "all" or
+     * {"queues": [...]}; existing tenants record nothing. */
+    {5, "ALTER TABLE tenants ADD COLUMN recording TEXT NOT NULL DEFAULT '\"none\"'"
+	"  CHECK (json_valid(recording));"},
 };
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
@@ -136,6 +140,8 @@ enum stmt_id {
 	S_TENANT_RELEASE,
 	S_CALENDAR_PUT,
 	S_CALENDAR_GET,
+	S_RECPOL_PUT,
+	S_RECPOL_GET,
 	S_TRUNK_PUT,
 	S_TRUNK_SOURCES,
 	S_PRUNE_TRUNK,
@@ -188,6 +194,8 @@ static const char *const sql[S_N] = {
     [S_TENANT_RELEASE] = "UPDATE tenants SET domain = '#' || id WHERE id = ?1 AND domain <> ?2",
     [S_CALENDAR_PUT] = "UPDATE tenants SET calendar = ?2 WHERE id = ?1 AND calendar IS NOT ?2",
     [S_CALENDAR_GET] = "SELECT calendar FROM tenants WHERE id = ?1",
+    [S_RECPOL_PUT] = "UPDATE tenants SET recording = ?2 WHERE id = ?1 AND recording IS NOT ?2",
+    [S_RECPOL_GET] = "SELECT recording FROM tenants WHERE id = ?1",
     [S_TRUNK_PUT] = "INSERT INTO trunks (tenant_id, id, sources) VALUES (?1, ?2, ?3)"
 		    " ON CONFLICT (tenant_id, id) DO UPDATE SET sources = excluded.sources"
 		    " WHERE sources IS NOT excluded.sources",
@@ -497,30 +505,31 @@ static int col_dup(sqlite3_stmt *q, char **out)
 	return 0;
 }
 
-static int sq_calendar_get(struct store *st, const char *tenant_id, char **jsonp)
+/* A text column of a tenant (its calendar, its recording policy), copied. */
+static int tenant_text_get(struct sq *s, enum stmt_id id, const char *tenant_id, char **out)
 {
-	struct sq *s = sq_of(st);
 	sqlite3_stmt *q = NULL;
-	int rc, err = stmt_get(s, S_CALENDAR_GET, &q);
+	int rc, err = stmt_get(s, id, &q);
 
 	if (err)
 		return err;
 	bind_text(q, 1, tenant_id);
 	rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW)
-		err = col_dup(q, jsonp);
+		err = col_dup(q, out);
 	else
 		err = rc == SQLITE_DONE ? -ENOENT : sq_err(s, rc);
 	stmt_done(q);
 	return err;
 }
 
-static int sq_calendar_put(struct store *st, const char *tenant_id, const char *json)
+/* Update it: 1 when written, 0 when equal, -ENOENT when no such tenant. */
+static int tenant_text_put(struct sq *s, enum stmt_id put, enum stmt_id get, const char *tenant_id,
+			   const char *json)
 {
-	struct sq *s = sq_of(st);
 	sqlite3_stmt *q = NULL;
 	char *old = NULL;
-	int n, err = stmt_get(s, S_CALENDAR_PUT, &q);
+	int n, err = stmt_get(s, put, &q);
 
 	if (err)
 		return err;
@@ -528,10 +537,30 @@ static int sq_calendar_put(struct store *st, const char *tenant_id, const char *
 	n = step_changes(s, q, bind_text(q, 2, json));
 	if (n != 0)
 		return n;
-	/* Nothing changed: an equal calendar, or no such tenant. */
-	err = sq_calendar_get(st, tenant_id, &old);
+	/* Nothing changed: an equal value, or no such tenant. */
+	err = tenant_text_get(s, get, tenant_id, &old);
 	mem_free(old);
 	return err;
+}
+
+static int sq_calendar_get(struct store *st, const char *tenant_id, char **jsonp)
+{
+	return tenant_text_get(sq_of(st), S_CALENDAR_GET, tenant_id, jsonp);
+}
+
+static int sq_calendar_put(struct store *st, const char *tenant_id, const char *json)
+{
+	return tenant_text_put(sq_of(st), S_CALENDAR_PUT, S_CALENDAR_GET, tenant_id, json);
+}
+
+static int sq_recpol_get(struct store *st, const char *tenant_id, char **jsonp)
+{
+	return tenant_text_get(sq_of(st), S_RECPOL_GET, tenant_id, jsonp);
+}
+
+static int sq_recpol_put(struct store *st, const char *tenant_id, const char *json)
+{
+	return tenant_text_put(sq_of(st), S_RECPOL_PUT, S_RECPOL_GET, tenant_id, json);
 }
 
 static int sq_trunk_put(struct store *st, const struct store_trunk *t)
@@ -1030,6 +1059,8 @@ static const struct store_ops sqlite_ops = {
     .tenant_release_domain = sq_tenant_release_domain,
     .calendar_put = sq_calendar_put,
     .calendar_get = sq_calendar_get,
+    .recording_policy_put = sq_recpol_put,
+    .recording_policy_get = sq_recpol_get,
     .trunk_put = sq_trunk_put,
     .trunk_sources = sq_trunk_sources,
     .number_put = sq_number_put,

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # shenggu serve as the platform runs it: starts on a free loopback port,
-# answers real SIPp OPTIONS probes and refuses a stranger's INVITE with 403, survives
+# answers real SIPp OPTIONS probes and answers a stranger's INVITE to an unknown number 404, survives
 # garbage datagrams, keeps its open files flat across the run, stops cleanly
 # on SIGTERM, and refuses a port in use or a bad option with a clear error.
 # Every process is started here and stopped by PID; all traffic is loopback.
@@ -35,7 +35,7 @@ threads_before=$(awk '/^Threads/{print $2}' /proc/"$pid"/status)
 rss_before=$(awk '/^VmRSS/{print $2}' /proc/"$pid"/status)
 
 sipp_run options.xml "$port" 200; check "200 OPTIONS answered by 200 (SIPp)" $?
-sipp_run invite_403.xml "$port" 20; check "a stranger's INVITE answered by 403 (SIPp)" $?
+sipp_run invite_404.xml "$port" 20; check "a stranger's INVITE to an unknown number answered by 404 (SIPp)" $?
 timeout 30 sipp -sf "$here/sipp/options.xml" -m 20 -r 50 -t t1 -i 127.0.0.1 \
     -p "$(free_port)" -timeout 10 -timeout_error -nostdin 127.0.0.1:"$port" \
     >"$tmp/sipp-tcp.out" 2>&1

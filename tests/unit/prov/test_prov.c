@@ -6,7 +6,9 @@
  * while other tenants stay, claims on another tenant's number or domain,
  * domain swaps and number moves, a failure injected mid-apply rolling
  * everything back, registrations kept across re-applies, and the stored HA1
- * values (with no plaintext password anywhere in the file).
+ * values (with no plaintext password anywhere in the file), and the
+ * tenant's recording policy (stored canonical, idempotent, a change of the
+ * tenant).
  *
  * Documents are written with ' for " to stay readable; q2d() converts them.
  */
@@ -147,6 +149,24 @@ static const struct {
      "'numbers':[{'number':'123','route':{'queue':'q'}}]}]}",
      "tenants[1].numbers[0].number: number \"123\" is also listed at tenants[0].numbers[0]"},
     {"{'tenants': [}", "document: invalid JSON at line 1, column 14*"},
+    /* The recording policy: "none", "all" or queues of the tenant. */
+    {T0 ",'recording':'some'" END,
+     "tenants[0].recording: unknown recording policy \"some\": use \"none\", \"all\" or "
+     "{\"queues\": [...]}"},
+    {T0 ",'recording':true" END,
+     "tenants[0].recording: expected a string or an object, got a boolean"},
+    {T0 ",'recording':{'queue':'general'}" END, "tenants[0].recording.queue: unknown field"},
+    {T0 ",'recording':{}" END, "tenants[0].recording.queues: required field missing"},
+    {T0 ",'recording':{'queues':'general'}" END,
+     "tenants[0].recording.queues: expected an array, got a string"},
+    {T0 Q0 "}],'recording':{'queues':[]}" END,
+     "tenants[0].recording.queues: needs at least one queue (\"none\" records nothing)"},
+    {T0 Q0 "}],'recording':{'queues':['general','loans']}" END,
+     "tenants[0].recording.queues[1]: no queue \"loans\" in tenant \"acme\""},
+    {T0 Q0 "}],'recording':{'queues':['general','general']}" END,
+     "tenants[0].recording.queues[1]: duplicate queue \"general\" (also queues[0])"},
+    {T0 Q0 "}],'recording':{'queues':[7]}" END,
+     "tenants[0].recording.queues[0]: expected a string, got an integer"},
     /* Found by fuzz_prov: what a message quotes from the document is
      * escaped and cut, so it stays one readable line. */
     {"{'tenants':[],'a\\nb':1}", "[\"a\\x0ab\"]: unknown field"},
@@ -515,6 +535,64 @@ TEST(test_prov_keeps_registrations)
 	TEST_ERR(store_binding_list(st, count_bindings, &n));
 	TEST_EQUALS(1, n);
 out:
+	store_close(st);
+	tmpdb_cleanup(&db);
+	return err;
+}
+
+/* The stored policy as text, or "" when it cannot be read. */
+static void policy_of(struct store *st, const char *tenant, char *buf, size_t size)
+{
+	char *json = NULL;
+
+	buf[0] = '\0';
+	if (!store_tenant_recording_get(st, tenant, &json))
+		snprintf(buf, size, "%s", json);
+	mem_free(json);
+}
+
+TEST(test_prov_recording_policy)
+{
+	static const char all[] = "{'tenants':[{'id':'acme','name':'A','domain':'a.example',"
+				  "'queues':[{'id':'loans'},{'id':'cards'}],'recording':'all'}]}";
+	static const char queues[] =
+	    "{'tenants':[{'id':'acme','name':'A','domain':'a.example',"
+	    "'queues':[{'id':'loans'},{'id':'cards'}],'recording':{'queues':['loans','cards']}}]}";
+	static const char none[] = "{'tenants':[{'id':'acme','name':'A','domain':'a.example',"
+				   "'queues':[{'id':'loans'},{'id':'cards'}]}]}";
+	struct tmpdb db = {0};
+	struct store *st = NULL;
+	struct prov_summary sum;
+	char msg[512], pol[128];
+	char *d1 = NULL, *d2 = NULL;
+	int err = tmpdb_init(&db);
+
+	TEST_ERR(err);
+	TEST_ERR(store_open(&st, db.url, NULL, 0));
+	TEST_ERR(apply_text(st, all, &sum, msg, sizeof(msg)));
+	policy_of(st, "acme", pol, sizeof(pol));
+	TEST_ASSERT(!strcmp(pol, "\"all\""));
+	/* Applying it again writes nothing. */
+	d1 = tmpdb_dump(&db);
+	TEST_ERR(apply_text(st, all, &sum, msg, sizeof(msg)));
+	d2 = tmpdb_dump(&db);
+	TEST_ASSERT(dump_eq(d1, d2));
+	TEST_EQUALS(0, sum.tenants.changed);
+	/* A new policy is a change of the tenant; stored as canonical JSON. */
+	TEST_ERR(apply_text(st, queues, &sum, msg, sizeof(msg)));
+	TEST_EQUALS(1, sum.tenants.changed);
+	policy_of(st, "acme", pol, sizeof(pol));
+	TEST_ASSERT(!strcmp(pol, "{\"queues\":[\"loans\",\"cards\"]}"));
+	TEST_ERR(apply_text(st, queues, &sum, msg, sizeof(msg)));
+	TEST_EQUALS(0, sum.tenants.changed);
+	/* Left out: back to recording nothing. */
+	TEST_ERR(apply_text(st, none, &sum, msg, sizeof(msg)));
+	TEST_EQUALS(1, sum.tenants.changed);
+	policy_of(st, "acme", pol, sizeof(pol));
+	TEST_ASSERT(!strcmp(pol, "\"none\""));
+out:
+	sqlite3_free(d1);
+	sqlite3_free(d2);
 	store_close(st);
 	tmpdb_cleanup(&db);
 	return err;

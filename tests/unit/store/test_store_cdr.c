@@ -1,5 +1,5 @@
 /*
- * Unit tests for call records in the SQLite backend (schema version 4):
+ * Unit tests for call records in the SQLite backend (schema version 4 on):
  * CDRs written once per call (a second put of a uuid changes nothing),
  * listed per tenant and time window in start order, surviving a reopen;
  * recording metadata put, updated by a second put (a repair), and read.
@@ -60,7 +60,7 @@ TEST(test_store_cdrs)
 
 	TEST_ERR(err);
 	TEST_ERR(store_open(&st, db.url, NULL, 0));
-	TEST_EQUALS(4, store_schema_version(st));
+	TEST_EQUALS(store_schema_latest(), store_schema_version(st));
 	c = cdr("c2", "acme", 2000000);
 	TEST_ERR(store_cdr_put(st, &c));
 	c = cdr("c1", "acme", 1000000);

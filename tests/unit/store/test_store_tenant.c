@@ -4,7 +4,9 @@
  * "UTC" and an empty calendar), the time zone column, calendar put/get
  * (1 when written, 0 when equal, -ENOENT for no tenant, JSON checked by
  * the schema), and trunks: put, prune, the source walk, and
- * store_trunk_allowed() with its three verdicts and a damaged row skipped.
+ * store_trunk_allowed() with its three verdicts and a damaged row skipped;
+ * and the recording policy of schema version 5 (a version 4 file migrated:
+ * existing tenants record nothing; put/get like the calendar's).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -64,6 +66,73 @@ TEST(test_store_migrate_v2_to_v3)
 	TEST_ASSERT(!strcmp(cal, "{}"));
 out:
 	mem_free(cal);
+	store_close(st);
+	tmpdb_cleanup(&db);
+	return err;
+}
+
+TEST(test_store_migrate_v4_to_v5)
+{
+	struct tmpdb db = {0};
+	struct store *st = NULL;
+	char *pol = NULL;
+	int err = tmpdb_init(&db);
+
+	TEST_ERR(err);
+	/* What a version 4 file holds, as far as tenants go. */
+	TEST_ERR(tmpdb_exec(
+	    &db, "CREATE TABLE schema_version (version INTEGER PRIMARY KEY,"
+		 " applied_at TEXT NOT NULL DEFAULT (datetime('now')));"
+		 "INSERT INTO schema_version (version) VALUES (1), (2), (3), (4);"
+		 "CREATE TABLE tenants (id TEXT PRIMARY KEY, name TEXT NOT NULL,"
+		 " domain TEXT NOT NULL UNIQUE, seats INTEGER NOT NULL,"
+		 " district TEXT NOT NULL, park TEXT NOT NULL,"
+		 " timezone TEXT NOT NULL DEFAULT 'UTC', calendar TEXT NOT NULL DEFAULT '{}');"
+		 "INSERT INTO tenants (id, name, domain, seats, district, park)"
+		 " VALUES ('old', 'Old', 'old.example', 3, '', '');"));
+	TEST_ERR(store_open(&st, db.url, NULL, 0));
+	TEST_EQUALS(store_schema_latest(), store_schema_version(st));
+	TEST_ASSERT(store_schema_latest() >= 5);
+	/* Tenants from before policies existed record nothing. */
+	TEST_ERR(store_tenant_recording_get(st, "old", &pol));
+	TEST_ASSERT(!strcmp(pol, "\"none\""));
+out:
+	mem_free(pol);
+	store_close(st);
+	tmpdb_cleanup(&db);
+	return err;
+}
+
+TEST(test_store_recording_policy)
+{
+	struct store_tenant a = tenant("acme", "acme.example", "UTC");
+	struct tmpdb db = {0};
+	struct store *st = NULL;
+	char *pol = NULL;
+	int err = tmpdb_init(&db);
+
+	TEST_ERR(err);
+	TEST_ERR(store_open(&st, db.url, NULL, 0));
+	TEST_EQUALS(1, store_tenant_put(st, &a));
+	TEST_ERR(store_tenant_recording_get(st, "acme", &pol));
+	TEST_ASSERT(!strcmp(pol, "\"none\""));
+	mem_free(pol);
+	pol = NULL;
+	TEST_EQUALS(1, store_tenant_recording_put(st, "acme", "{\"queues\":[\"loans\"]}"));
+	TEST_EQUALS(0, store_tenant_recording_put(st, "acme", "{\"queues\":[\"loans\"]}"));
+	TEST_ERR(store_tenant_recording_get(st, "acme", &pol));
+	TEST_ASSERT(!strcmp(pol, "{\"queues\":[\"loans\"]}"));
+	/* The tenant row itself is put again unchanged: the policy stays. */
+	TEST_EQUALS(0, store_tenant_put(st, &a));
+	TEST_EQUALS(0, store_tenant_recording_put(st, "acme", "{\"queues\":[\"loans\"]}"));
+	TEST_EQUALS(1, store_tenant_recording_put(st, "acme", "\"all\""));
+	TEST_EQUALS(-ENOENT, store_tenant_recording_put(st, "nobody", "\"all\""));
+	TEST_EQUALS(-ENOENT, store_tenant_recording_get(st, "nobody", &pol));
+	TEST_EQUALS(-EINVAL, store_tenant_recording_put(st, "acme", "all"));
+	TEST_EQUALS(-EINVAL, store_tenant_recording_put(st, "acme", NULL));
+	TEST_EQUALS(-EINVAL, store_tenant_recording_get(st, NULL, &pol));
+out:
+	mem_free(pol);
 	store_close(st);
 	tmpdb_cleanup(&db);
 	return err;
