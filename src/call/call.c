@@ -68,7 +68,8 @@ struct call {
 	struct sip_peer a_2xx_peer;
 	uint64_t a_2xx_interval, a_2xx_elapsed;
 	struct timer a_2xx_tmr;
-	bool a_ringing; /* 180 sent */
+	bool a_ringing;	 /* 180 sent */
+	bool late_offer; /* the INVITE had no SDP: our 200 offers, the ACK answers */
 	struct sdp_local a_local, b_local;
 
 	/* B leg */
@@ -636,6 +637,58 @@ out:
 	return err;
 }
 
+/* Our offer from @local into @out. */
+static int our_offer(struct call *c, struct sdp_local *local, struct mbuf *out)
+{
+	_Alignas(16) char abuf[4096];
+	struct sdp_session *offer;
+	struct arena a;
+	int err;
+
+	(void)c;
+	arena_init(&a, abuf, sizeof(abuf), 0);
+	out->pos = out->end = 0;
+	err = sdp_offer(&offer, &a, local);
+	err = err ? err : sdp_print(out, offer);
+	arena_reset(&a);
+	return err;
+}
+
+/*
+ * The caller's ACK to our 200 with a late offer: its body is the answer
+ * (RFC 3264 §4). Without a usable one the call cannot have media: BYE
+ * (RFC 3261 §13.3.1.4 leaves the UAS nothing else). True when the call went on.
+ */
+static bool late_answer(struct call *c, const struct sip_msg *ack)
+{
+	_Alignas(16) char abuf[16384];
+	struct sdp_session *ans;
+	struct sdp_stream stream;
+	struct sdp_perr pe = {0};
+	struct arena a;
+	const char *why = "no SDP answer";
+	int err = -EINVAL;
+
+	c->late_offer = false;
+	arena_init(&a, abuf, sizeof(abuf), 0);
+	if (ack->body.len && str_ieq_cstr(&ack->content_type, "application/sdp")) {
+		err = sdp_parse(&ans, &a, ack->body.p, ack->body.len, &pe);
+		if (err)
+			why = pe.reason ? pe.reason : "bad SDP";
+		else
+			err = sdp_stream_get(&stream, ans, &c->a_local, &why);
+	}
+	arena_reset(&a);
+	if (!err)
+		err = c->m->ops.media_remote(c->m->arg, c->sid, CALL_LEG_A, &stream);
+	if (err) {
+		log_info("call without an answer in the ACK uuid=%s why=%s", c->uuid, why);
+		call_end(c, CALL_END_SYSTEM, 488, "no-codec", true, true);
+		return false;
+	}
+	return true;
+}
+
 /* Where our media is for @leg: a struct sdp_local. */
 static void local_init(struct sdp_local *l, const struct sockaddr_storage *addr)
 {
@@ -869,6 +922,18 @@ static void new_invite(struct call_mgr *m, struct sip_tx *st, const struct sip_m
 	c->has_media = true;
 	local_init(&c->a_local, &local[CALL_LEG_A]);
 	local_init(&c->b_local, &local[CALL_LEG_B]);
+	if (!req->body.len) {
+		/* A late offer (RFC 3261 §13.2.1, RFC 3264 §4): our 200 carries
+		 * the offer and the caller's ACK the answer. */
+		c->late_offer = true;
+		err = our_offer(c, &c->a_local, &c->a_sdp);
+		if (err)
+			goto fail;
+		log_info("call uuid=%s tenant=%s from=%s to=%s offer=late", c->uuid, r.tenant_id,
+			 c->caller, c->callee);
+		m->ops.routed(m->arg, c, &c->route);
+		return;
+	}
 	err = answer_offer(c, CALL_LEG_A, req, &c->a_sdp, &stream, &why);
 	if (err == SDP_ANSWER_NO_CODEC) {
 		char reason[96];
@@ -1276,8 +1341,11 @@ bool call_mgr_request(struct call_mgr *m, struct sip_tx *st, const struct sip_ms
 	}
 	switch (req->method) {
 	case SIP_METHOD_ACK:
-		if (leg == CALL_LEG_A)
+		if (leg == CALL_LEG_A) {
 			timer_cancel(&c->a_2xx_tmr);
+			if (c->late_offer && c->answer_ms)
+				late_answer(c, req);
+		}
 		return true;
 	case SIP_METHOD_BYE:
 		reply_simple(st, req, 200, NULL, NULL);

@@ -23,6 +23,8 @@
  *     across tenants. Unknown number or user: 404 (a caller from no tenant's
  *     domain gets it at once; a user after authenticating). No usable audio or no
  *     common codec: 488.
+ *   - An INVITE without SDP (late offer) gets our offer in the 200 and its
+ *     ACK must carry the answer, else the call ends with BYE.
  *   - 100 Trying comes from the transaction layer; 180 is relayed from the
  *     B leg; the caller's 200 is re-sent until its ACK (§13.3.1.4) and the
  *     call is ended with BYE when none comes within 64*T1.

@@ -711,3 +711,59 @@ out:
 	fx_free(f);
 	return err;
 }
+
+/* A late offer (no SDP in the INVITE): our 200 offers, the ACK answers. */
+TEST(test_call_late_offer)
+{
+	struct sip_peer trunk = peer4("192.0.2.200", 5060);
+	struct fx *f = NULL;
+	struct sip_msg *m;
+	char tag[64];
+	int i, err = 0;
+
+	TEST_ERR(fx_alloc(&f, CALL_ROUTE_IVR));
+	TEST_EQUALS(SIP_TX_RECV_NEW,
+		    send_invite(f, "8585100001", "carrier.example", &trunk, "", "lo1"));
+	i = fx_find(f, "SIP/2.0 200");
+	TEST_ASSERT(i >= 0);
+	TEST_ERR(fx_sent(f, (unsigned)i, &m));
+	/* Our offer: every codec we have, and telephone-event. */
+	TEST_ASSERT(strstr(m->body.p, "m=audio 20000 RTP/AVP 0 8 101") != NULL);
+	TEST_EQUALS(0, f->remote_set[CALL_LEG_A]);
+	to_tag_of(f, (unsigned)i, tag, sizeof(tag));
+	TEST_ERR(send_in_dialog(f, "ACK", 1, tag, SDP_PCMU, &trunk) < 0);
+	TEST_EQUALS(1, f->remote_set[CALL_LEG_A]);
+	TEST_EQUALS(0, f->ended);
+	/* Another one whose ACK has no answer: the call ends with BYE. */
+	f->nsent = 0;
+	{
+		char buf[2048];
+
+		snprintf(buf, sizeof(buf),
+			 "INVITE sip:8585100001@acme.example SIP/2.0" CRLF
+			 "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKlo2" CRLF
+			 "Max-Forwards: 70" CRLF "From: <sip:5551234@carrier.example>;tag=lo2" CRLF
+			 "To: <sip:8585100001@acme.example>" CRLF "Call-ID: lo2@192.0.2.1" CRLF
+			 "CSeq: 1 INVITE" CRLF "Contact: <sip:5551234@192.0.2.1:5060>" CRLF
+			 "Content-Length: 0" CRLF CRLF);
+		TEST_EQUALS(SIP_TX_RECV_NEW, fx_recv(f, buf, &trunk));
+		i = fx_find(f, "SIP/2.0 200");
+		TEST_ASSERT(i >= 0);
+		to_tag_of(f, (unsigned)i, tag, sizeof(tag));
+		snprintf(buf, sizeof(buf),
+			 "ACK sip:shenggu@192.0.2.100:5060 SIP/2.0" CRLF
+			 "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKlo2ack" CRLF
+			 "Max-Forwards: 70" CRLF "From: <sip:5551234@carrier.example>;tag=lo2" CRLF
+			 "To: <sip:8585100001@acme.example>;tag=%s" CRLF
+			 "Call-ID: lo2@192.0.2.1" CRLF "CSeq: 1 ACK" CRLF
+			 "Content-Length: 0" CRLF CRLF,
+			 tag);
+		TEST_ASSERT(fx_recv(f, buf, &trunk) >= 0);
+	}
+	TEST_ASSERT(fx_find(f, "BYE sip:5551234@192.0.2.1:5060") >= 0);
+	TEST_EQUALS(1, f->ended);
+	TEST_STR("no-codec", str_cstr(f->cdr_cause));
+out:
+	fx_free(f);
+	return err;
+}
