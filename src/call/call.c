@@ -79,6 +79,7 @@ struct call {
 	bool dialing, bridged;
 	struct dlg b;
 	struct mbuf b_ack; /* our ACK to the B leg's 2xx, re-sent for its retransmissions */
+	char b_tag[128];   /* the To tag of that 2xx: the winning fork */
 	struct timer ring_tmr;
 	char agent[CALL_TARGET_SIZE];
 	uint32_t max_forwards; /* of the B leg's INVITE */
@@ -1064,6 +1065,7 @@ static int b_dialog(struct call *c, const struct fork *f, const struct sip_msg *
 	c->b.target = target.len ? dup_str(&target) : NULL;
 	c->b.routes = route_set(resp, true);
 	c->b.peer = f->dst;
+	str_copy_cstr(c->b_tag, sizeof(c->b_tag), &resp->to->tag);
 	if (!c->b.remote || !c->b.target)
 		return -ENOMEM;
 	return 0;
@@ -1372,6 +1374,42 @@ bool call_mgr_request(struct call_mgr *m, struct sip_tx *st, const struct sip_ms
 	}
 }
 
+/*
+ * A 2xx to one of our INVITEs that no call wants (its call ended, or
+ * another fork won): ACK it and BYE the dialog it made (§13.2.2.4,
+ * §15), statelessly, so the phone stops ringing into nothing at once
+ * rather than after 32 s of retransmissions.
+ */
+static void stray_ack_bye(struct call_mgr *m, const struct sip_msg *resp,
+			  const struct sip_peer *src)
+{
+	struct str target = contact_uri(resp);
+	struct dlg d = {0};
+	struct mbuf mb;
+
+	if (!target.len)
+		return;
+	d.call_id = dup_str(&resp->call_id);
+	d.local = dup_str(&sip_msg_hdr(resp, SIP_HDR_FROM)->value);
+	d.remote = dup_str(&sip_msg_hdr(resp, SIP_HDR_TO)->value);
+	d.target = dup_str(&target);
+	d.peer = *src;
+	mbuf_init(&mb, 0);
+	if (d.call_id && d.local && d.remote && d.target) {
+		if (!print_request(m, &mb, "ACK", &d, resp->cseq.seq, NULL, NULL))
+			sip_txl_send(m->txl, &d.peer, mb.buf, mb.end);
+		mb.pos = mb.end = 0;
+		if (!print_request(m, &mb, "BYE", &d, resp->cseq.seq + 1, NULL, NULL))
+			sip_tx_request(NULL, m->txl, &d.peer, mb.buf, mb.end, NULL, NULL);
+		log_info("stray 2xx acknowledged and ended call_id=%.*s", STR_FMT(&resp->call_id));
+	}
+	mbuf_reset(&mb);
+	mem_free(d.call_id);
+	mem_free(d.local);
+	mem_free(d.remote);
+	mem_free(d.target);
+}
+
 void call_mgr_stray(struct call_mgr *m, const struct sip_msg *resp, const struct sip_peer *src)
 {
 	struct call *c;
@@ -1379,9 +1417,8 @@ void call_mgr_stray(struct call_mgr *m, const struct sip_msg *resp, const struct
 	struct str k;
 	int n;
 
-	(void)src;
 	if (resp->status < 200 || resp->status >= 300 || resp->cseq.method != SIP_METHOD_INVITE ||
-	    !resp->from || !resp->from->tag.len)
+	    !resp->from || !resp->to || !resp->from->tag.len || !resp->via)
 		return;
 	/* Our tag is in From on the B leg. */
 	n = snprintf(key, sizeof(key), "%.*s\n%.*s", STR_FMT(&resp->call_id),
@@ -1390,10 +1427,14 @@ void call_mgr_stray(struct call_mgr *m, const struct sip_msg *resp, const struct
 		return;
 	k = str_make(key, (size_t)n);
 	c = hash_get(m->dlgs, &k);
-	if (!c || !c->b_ack.end)
+	if (c && c->b_ack.end &&
+	    str_eq(&resp->to->tag, &(struct str){c->b_tag, strlen(c->b_tag)})) {
+		/* The winner's 2xx again: its ACK again (§13.2.2.4). */
+		sip_txl_send(m->txl, &c->b.peer, c->b_ack.buf, c->b_ack.end);
 		return;
-	/* A retransmitted 2xx: its ACK again (§13.2.2.4). */
-	sip_txl_send(m->txl, &c->b.peer, c->b_ack.buf, c->b_ack.end);
+	}
+	if (str_has_prefix(&resp->via->branch, &STR(CALL_BRANCH)))
+		stray_ack_bye(m, resp, src);
 }
 
 /* ---- accessors ---- */

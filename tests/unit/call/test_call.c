@@ -572,6 +572,14 @@ TEST(test_call_cancel_before_answer)
 	TEST_ERR(phone_answer(f, 0, 487, "ph1", NULL));
 	TEST_ASSERT(fx_find(f, "ACK sip:1002@192.0.2.50:5070") >= 0);
 	TEST_EQUALS(1, f->ended);
+	/* The other phone answered as the CANCEL crossed it: its 2xx (and the
+	 * retransmissions) get an ACK and a BYE, with no call behind them. */
+	TEST_ERR(phone_answer(f, 1, 200, "ph2", SDP_PHONE));
+	TEST_ERR(phone_answer(f, 1, 200, "ph2", SDP_PHONE));
+	TEST_ASSERT(fx_find(f, "ACK sip:1002@192.0.2.50:5070") >= 0);
+	TEST_ASSERT(fx_find(f, "BYE sip:1002@192.0.2.50:5070") == (int)f->nsent - 1);
+	TEST_ASSERT(peer_is(&f->sent[f->nsent - 1].peer, "192.0.2.51", 5070));
+	TEST_EQUALS(1, f->ended);
 out:
 	fx_free(f);
 	return err;
