@@ -380,6 +380,9 @@ static void *worker_main(void *arg)
 	struct list_elem *e;
 	uint64_t one = 1;
 
+	/* espeak-ng's data and thread now, not during the first call. */
+	if (tts_warm(sc->tts))
+		log_warn("text prompts unavailable: espeak-ng does not start");
 	pthread_mutex_lock(&sc->mu);
 	for (;;) {
 		while (list_empty(&sc->todo) && !sc->stop)

@@ -235,6 +235,18 @@ static int espeak_init_locked(void)
 	return espeak_rate > 0 ? 0 : -EIO;
 }
 
+int tts_warm(struct tts *tts)
+{
+	int err;
+
+	if (!tts)
+		return -EINVAL;
+	pthread_mutex_lock(&espeak_lock);
+	err = espeak_init_locked();
+	pthread_mutex_unlock(&espeak_lock);
+	return err;
+}
+
 /* Speak @text into @s at espeak_rate; with espeak_lock held. */
 static int synthesize_locked(const char *voice, const char *text, struct synth *s)
 {

@@ -58,6 +58,14 @@ struct tts *tts_free(struct tts *tts);
  */
 int tts_render(struct tts *tts, const char *voice, const char *text, int16_t **pcmp, size_t *np);
 
+/*
+ * Start the synthesizer now rather than at the first render: espeak-ng
+ * loads its data and starts a thread of its own then, which a server
+ * wants at start-up, not in the middle of its first call. Blocking,
+ * thread-safe. 0 or -EIO (espeak-ng or its data is missing).
+ */
+int tts_warm(struct tts *tts);
+
 /* The cache file @voice and @text map to, into @buf. 0, -EINVAL, -ENAMETOOLONG. */
 int tts_cache_path(const struct tts *tts, const char *voice, const char *text, char *buf,
 		   size_t size);

@@ -78,6 +78,10 @@ sipp_as_port() {
         -timeout 20 -timeout_error -nostdin 127.0.0.1:"$port" >"$tmp/reg.out" 2>&1
 }
 sipp_as_port; check "the agent registers" $?
+# A baseline once everything is started: the calls below must give back
+# every socket (RTP and RTCP per leg) and thread they take.
+fds_before=$(ls /proc/"$pid"/fd 2>/dev/null | wc -l)
+threads_before=$(awk '/^Threads/{print $2}' /proc/"$pid"/status)
 [[ $fail -eq 0 ]] || tail -n 5 "$tmp/reg.out"
 
 # 1. IVR: prompt, key 1, the agent answers, talk, the caller hangs up.
@@ -125,8 +129,13 @@ caller call_wait_bye.xml 8585100003; check "RTP timeout: the platform hangs up" 
 cdr=$(last_cdr)
 [[ "$cdr" == "queue:general,,,system,200,rtp-timeout" ]]; check "CDR says rtp-timeout ($cdr)" $?
 
-# The server is still well and stops cleanly.
+# The server is still well, holds what it held before the calls, and stops cleanly.
 kill -0 "$pid" 2>/dev/null; check "serve still running" $?
+sleep 0.5 # the media thread closes a session's sockets after its call ends
+fds_after=$(ls /proc/"$pid"/fd 2>/dev/null | wc -l)
+threads_after=$(awk '/^Threads/{print $2}' /proc/"$pid"/status)
+[[ "$fds_after" -eq "$fds_before" ]]; check "open files flat over the calls ($fds_before -> $fds_after)" $?
+[[ "$threads_after" -eq "$threads_before" ]]; check "threads flat over the calls ($threads_before -> $threads_after)" $?
 kill -TERM "$pid"
 for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$pid" 2>/dev/null

@@ -86,6 +86,10 @@ TEST(test_tts_english_and_mandarin)
 
 	TEST_ERR(tmp_init(&t));
 	TEST_ERR(tts_alloc(&tts, t.cache));
+	/* Starting ahead of the first render is harmless, twice too. */
+	TEST_ERR(tts_warm(tts));
+	TEST_ERR(tts_warm(tts));
+	TEST_EQUALS(-EINVAL, tts_warm(NULL));
 	TEST_ERR(tts_render(tts, "en", "Welcome to ACME Bank. For loans, press 1.", &pcm, &n));
 	/* Some 2 to 4 seconds of speech at 8 kHz; clearly not silence. */
 	TEST_ASSERT(n > 8000 * 3 / 2 && n < 8000 * 8);
