@@ -45,11 +45,11 @@ void acd_free(struct acd *acd)
 	 * agents, which must still be there. Members hang off agents. */
 	timer_wheel_free(acd->tw);
 	for (size_t i = 0; i < acd->tasks.cap; i++) {
-		if (acd->tasks.vals[i])
-			mem_free(acd->tasks.vals[i]);
+		if (acd->tasks.slots[i].val)
+			mem_free(acd->tasks.slots[i].val);
 	}
 	for (size_t i = 0; i < acd->agents.cap; i++) {
-		struct acd_agent *a = acd->agents.vals[i];
+		struct acd_agent *a = acd->agents.slots[i].val;
 		struct list_elem *e, *tmp;
 
 		if (!a)
@@ -61,8 +61,8 @@ void acd_free(struct acd *acd)
 		mem_free(a);
 	}
 	for (size_t i = 0; i < acd->queues.cap; i++) {
-		if (acd->queues.vals[i])
-			queue_free(acd->queues.vals[i]);
+		if (acd->queues.slots[i].val)
+			queue_free(acd->queues.slots[i].val);
 	}
 	acd_map_reset(&acd->tasks);
 	acd_map_reset(&acd->agents);
@@ -191,7 +191,8 @@ int acd_agent_remove(struct acd *acd, uint32_t id)
 
 int acd_member_add(struct acd *acd, uint32_t queue, uint32_t agent, uint32_t penalty)
 {
-	struct acd_member **avail, *m;
+	struct acd_hent *avail;
+	struct acd_member *m;
 	struct acd_queue *q;
 	struct acd_agent *a;
 	struct list_elem *e, *tmp;
@@ -258,6 +259,13 @@ int acd_member_remove(struct acd *acd, uint32_t queue, uint32_t agent)
 		return -ENOENT;
 	if (a->offer && a->offer->q == q)
 		return -EBUSY;
+	/* Connected tasks may remember @m (acd_task_end): forget it. */
+	for (size_t i = 0; a->ntasks && i < acd->tasks.cap; i++) {
+		struct acd_task *t = acd->tasks.slots[i].val;
+
+		if (t && t->member == m)
+			t->member = NULL;
+	}
 	acd_avail_remove(q, m);
 	list_unlink(&m->agent_le);
 	list_unlink(&m->queue_le);

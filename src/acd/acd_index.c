@@ -1,9 +1,10 @@
 /*
  * acd_index: the engine's indexes. An id map (64-bit keys, linear probing,
  * backward-shift deletion) finds queues, agents and tasks by the caller's ids;
- * two binary heaps per queue keep its available members in the strategy's
- * order and its waiting tasks in priority-then-arrival order, each element
- * remembering its index so it can leave from the middle in O(log n).
+ * two heaps per queue keep its available members in the strategy's order
+ * (4-ary, ranks held in the entries) and its waiting tasks in
+ * priority-then-arrival order (binary), each element remembering its index
+ * so it can leave from the middle in O(log n).
  *
  * Not here: what the keys mean (acd_route.c sets them on insertion).
  */
@@ -26,28 +27,21 @@ static size_t map_slot(uint64_t key, size_t mask)
 
 static int map_grow(struct acd_map *m, size_t cap)
 {
-	uint64_t *keys = mem_alloc(cap * sizeof(*keys));
-	void **vals = mem_zalloc(cap * sizeof(*vals));
+	struct acd_map_slot *slots = mem_zalloc(cap * sizeof(*slots));
 
-	if (!keys || !vals) {
-		mem_free(keys);
-		mem_free(vals);
+	if (!slots)
 		return -ENOMEM;
-	}
 	for (size_t i = 0; i < m->cap; i++) {
 		size_t j;
 
-		if (!m->vals[i])
+		if (!m->slots[i].val)
 			continue;
-		for (j = map_slot(m->keys[i], cap - 1); vals[j]; j = (j + 1) & (cap - 1))
+		for (j = map_slot(m->slots[i].key, cap - 1); slots[j].val; j = (j + 1) & (cap - 1))
 			;
-		keys[j] = m->keys[i];
-		vals[j] = m->vals[i];
+		slots[j] = m->slots[i];
 	}
-	mem_free(m->keys);
-	mem_free(m->vals);
-	m->keys = keys;
-	m->vals = vals;
+	mem_free(m->slots);
+	m->slots = slots;
 	m->cap = cap;
 	return 0;
 }
@@ -69,12 +63,12 @@ int acd_map_put(struct acd_map *m, uint64_t key, void *val)
 
 	if (err)
 		return err;
-	for (j = map_slot(key, m->cap - 1); m->vals[j]; j = (j + 1) & (m->cap - 1)) {
-		if (m->keys[j] == key)
+	for (j = map_slot(key, m->cap - 1); m->slots[j].val; j = (j + 1) & (m->cap - 1)) {
+		if (m->slots[j].key == key)
 			return -EEXIST;
 	}
-	m->keys[j] = key;
-	m->vals[j] = val;
+	m->slots[j].key = key;
+	m->slots[j].val = val;
 	m->n++;
 	return 0;
 }
@@ -83,9 +77,9 @@ void *acd_map_get(const struct acd_map *m, uint64_t key)
 {
 	if (!m->cap)
 		return NULL;
-	for (size_t j = map_slot(key, m->cap - 1); m->vals[j]; j = (j + 1) & (m->cap - 1)) {
-		if (m->keys[j] == key)
-			return m->vals[j];
+	for (size_t j = map_slot(key, m->cap - 1); m->slots[j].val; j = (j + 1) & (m->cap - 1)) {
+		if (m->slots[j].key == key)
+			return m->slots[j].val;
 	}
 	return NULL;
 }
@@ -97,9 +91,9 @@ void *acd_map_del(struct acd_map *m, uint64_t key)
 
 	if (!m->cap)
 		return NULL;
-	for (j = map_slot(key, mask); m->vals[j] && m->keys[j] != key; j = (j + 1) & mask)
+	for (j = map_slot(key, mask); m->slots[j].val && m->slots[j].key != key; j = (j + 1) & mask)
 		;
-	val = m->vals[j];
+	val = m->slots[j].val;
 	if (!val)
 		return NULL;
 	/* Backward shift: pull later entries of the run into the hole when
@@ -108,36 +102,23 @@ void *acd_map_del(struct acd_map *m, uint64_t key)
 		size_t home;
 
 		i = (i + 1) & mask;
-		if (!m->vals[i])
+		if (!m->slots[i].val)
 			break;
-		home = map_slot(m->keys[i], mask);
+		home = map_slot(m->slots[i].key, mask);
 		if (((i - home) & mask) >= ((i - j) & mask)) {
-			m->keys[j] = m->keys[i];
-			m->vals[j] = m->vals[i];
+			m->slots[j] = m->slots[i];
 			j = i;
 		}
 	}
-	m->vals[j] = NULL;
+	m->slots[j].val = NULL;
 	m->n--;
 	return val;
 }
 
 void acd_map_reset(struct acd_map *m)
 {
-	mem_free(m->keys);
-	mem_free(m->vals);
+	mem_free(m->slots);
 	memset(m, 0, sizeof(*m));
-}
-
-bool acd_member_before(const struct acd_member *a, const struct acd_member *b)
-{
-	if (a->penalty != b->penalty)
-		return a->penalty < b->penalty;
-	for (int i = 0; i < 3; i++) {
-		if (a->key[i] != b->key[i])
-			return a->key[i] < b->key[i];
-	}
-	return a->agent->conf.id < b->agent->conf.id;
 }
 
 /* The heap code, once per element type: sift up and down keep ->hidx right. */
@@ -189,21 +170,99 @@ bool acd_member_before(const struct acd_member *a, const struct acd_member *b)
 			name##_down(h, *n, i);                    \
 	}
 
-HEAP_FUNCS(mheap, struct acd_member, acd_member_before)
 HEAP_FUNCS(theap, struct acd_task, acd_task_before)
+
+static bool hent_before(const struct acd_hent *a, const struct acd_hent *b)
+{
+	if (a->penalty != b->penalty)
+		return a->penalty < b->penalty;
+	for (int i = 0; i < 2; i++) {
+		if (a->key[i] != b->key[i])
+			return a->key[i] < b->key[i];
+	}
+	return a->agent_id < b->agent_id;
+}
+
+/*
+ * The member heap holds entries by value and is 4-ary: half the depth of a
+ * binary heap, and a node's children share a cache line or two, which
+ * matters more than the extra comparisons when the heaps are out of cache.
+ * Only the order of entries matters to routing, never the heap's shape.
+ */
+#define MHEAP_D 4
+
+static void mheap_set(struct acd_hent *h, uint32_t i, const struct acd_hent *e)
+{
+	h[i] = *e;
+	e->m->hidx = i;
+}
+
+static void mheap_up(struct acd_hent *h, uint32_t i)
+{
+	struct acd_hent e = h[i];
+
+	while (i > 0) {
+		uint32_t p = (i - 1) / MHEAP_D;
+
+		if (!hent_before(&e, &h[p]))
+			break;
+		mheap_set(h, i, &h[p]);
+		i = p;
+	}
+	mheap_set(h, i, &e);
+}
+
+static void mheap_down(struct acd_hent *h, uint32_t n, uint32_t i)
+{
+	struct acd_hent e = h[i];
+
+	for (;;) {
+		uint32_t c = MHEAP_D * i + 1, end = c + MHEAP_D;
+
+		if (c >= n)
+			break;
+		if (end > n)
+			end = n;
+		for (uint32_t k = c + 1; k < end; k++) {
+			if (hent_before(&h[k], &h[c]))
+				c = k;
+		}
+		if (!hent_before(&h[c], &e))
+			break;
+		mheap_set(h, i, &h[c]);
+		i = c;
+	}
+	mheap_set(h, i, &e);
+}
 
 void acd_avail_push(struct acd_queue *q, struct acd_member *m)
 {
+	struct acd_hent *e = &q->avail[q->navail];
+
 	/* Capacity is nmembers (acd_member_add), so this cannot overflow. */
-	q->avail[q->navail] = m;
+	memcpy(e->key, m->key, sizeof(e->key));
+	e->penalty = m->penalty;
+	e->agent_id = m->agent->conf.id;
+	e->m = m;
 	m->hidx = q->navail;
 	mheap_up(q->avail, q->navail++);
 }
 
 void acd_avail_remove(struct acd_queue *q, struct acd_member *m)
 {
-	if (m->hidx != ACD_NOIDX)
-		mheap_del(q->avail, &q->navail, m);
+	struct acd_hent *h = q->avail;
+	uint32_t i = m->hidx;
+
+	if (i == ACD_NOIDX)
+		return;
+	m->hidx = ACD_NOIDX;
+	if (i == --q->navail)
+		return;
+	mheap_set(h, i, &h[q->navail]);
+	if (i > 0 && hent_before(&h[i], &h[(i - 1) / MHEAP_D]))
+		mheap_up(h, i);
+	else
+		mheap_down(h, q->navail, i);
 }
 
 bool acd_task_before(const struct acd_task *a, const struct acd_task *b)

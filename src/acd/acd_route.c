@@ -8,6 +8,7 @@
  * what an agent can take now with the member heaps it is in and fixes the
  * difference, so every state change is one call to it.
  */
+#include <assert.h>
 #include <errno.h>
 #include <string.h>
 
@@ -184,7 +185,7 @@ static struct acd_member *find_member(struct acd *acd, struct acd_queue *q, stru
 	uint32_t allowed = tier_allowed(acd, t);
 
 	while (q->navail) {
-		struct acd_member *top = q->avail[0];
+		struct acd_member *top = q->avail[0].m;
 
 		if (top->penalty > allowed)
 			break;
@@ -239,7 +240,7 @@ static bool offer_all(struct acd *acd, struct acd_queue *q, struct acd_task *t)
 	struct acd_member *stash = NULL, *take = NULL;
 
 	while (q->navail) {
-		struct acd_member *top = q->avail[0];
+		struct acd_member *top = q->avail[0].m;
 
 		acd_avail_remove(q, top);
 		if (acd_agent_meets(top->agent, t->conf.skills, t->conf.nskills)) {
@@ -421,6 +422,8 @@ void acd_task_destroy(struct acd *acd, struct acd_task *t)
 	timer_cancel(&t->wait_tmr);
 	timer_cancel(&t->ann_tmr);
 	timer_cancel(&t->tier_tmr);
+	assert(!timer_pending(&t->ring_tmr) && !timer_pending(&t->wait_tmr) &&
+	       !timer_pending(&t->ann_tmr) && !timer_pending(&t->tier_tmr));
 	acd_map_del(&acd->tasks, t->id);
 	mem_free(t);
 }
@@ -792,7 +795,18 @@ int acd_offer_answer(struct acd *acd, uint64_t now, uint64_t id, uint32_t agent)
 		return -EINVAL;
 	advance(acd, now);
 	t = task_get(acd, id);
-	a = acd_map_get(&acd->agents, agent);
+	/* The agent is nearly always among the task's offers, whose agents are
+	 * in cache: the id map (a cache miss) only when it is not, to tell
+	 * -ENOENT from -EINVAL exactly as before. */
+	a = NULL;
+	if (t && t->state == ACD_TASK_RINGING) {
+		for (m = t->offers; m && !a; m = m->offer_next) {
+			if (m->agent->conf.id == agent)
+				a = m->agent;
+		}
+	}
+	if (!a)
+		a = acd_map_get(&acd->agents, agent);
 	if (!t || !a)
 		return -ENOENT;
 	if (t->state != ACD_TASK_RINGING || a->offer != t)
@@ -816,6 +830,7 @@ int acd_offer_answer(struct acd *acd, uint64_t now, uint64_t id, uint32_t agent)
 	q->nalive--;
 	q->nconn++;
 	t->agent = a;
+	t->member = mine;
 	t->connect_at = now_of(acd);
 	a->load[t->conf.channel]++;
 	a->ntasks++;
@@ -886,7 +901,9 @@ int acd_task_end(struct acd *acd, uint64_t now, uint64_t id)
 	q = t->q;
 	talk = now_of(acd) - t->connect_at;
 	wrap = (uint64_t)q->conf.wrapup_s * 1000;
-	m = member_of(a, q);
+	/* The member remembered at connect time spares a walk of the
+	 * agent's members (cache misses); member_remove() clears it. */
+	m = t->member ? t->member : member_of(a, q);
 	if (m)
 		m->talk_ms += talk;
 	q->nconn--;
@@ -897,7 +914,12 @@ int acd_task_end(struct acd *acd, uint64_t now, uint64_t id)
 	emit_times(acd, ACD_EV_COMPLETE, t, a, t->connect_at - t->q_arrival, talk, 0);
 	a->load[t->conf.channel]--;
 	a->ntasks--;
-	acd_task_destroy(acd, t);
+	/* Not acd_task_destroy(): the answer stopped all its timers and none
+	 * restarts once connected, and their cache lines are cold by now. */
+	assert(!timer_pending(&t->ring_tmr) && !timer_pending(&t->wait_tmr) &&
+	       !timer_pending(&t->ann_tmr) && !timer_pending(&t->tier_tmr));
+	acd_map_del(&acd->tasks, t->id);
+	mem_free(t);
 	if (!a->ntasks) {
 		if (wrap) {
 			a->wrapup = true;
