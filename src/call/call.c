@@ -1071,25 +1071,40 @@ static int b_dialog(struct call *c, const struct fork *f, const struct sip_msg *
 	return 0;
 }
 
-/* A 2xx on a fork that lost, or after the call ended: ACK and BYE it (§13.2.2.4). */
-static void ack_and_bye(struct call *c, const struct fork *f, const struct sip_msg *resp)
+/*
+ * A 2xx to one of our INVITEs that no call wants (a fork that lost, a
+ * call that ended): ACK it and BYE the dialog it made (§13.2.2.4,
+ * §15), statelessly, so the phone stops ringing into nothing at once
+ * rather than after 32 s of retransmissions.
+ */
+static void stray_ack_bye(struct call_mgr *m, const struct sip_msg *resp,
+			  const struct sip_peer *src)
 {
-	struct dlg d = c->b;
 	struct str target = contact_uri(resp);
-	char *remote = dup_printf("%.*s", STR_FMT(&sip_msg_hdr(resp, SIP_HDR_TO)->value));
-	char *tgt = target.len ? dup_str(&target) : NULL;
+	struct dlg d = {0};
+	struct mbuf mb;
 
-	if (remote && tgt) {
-		d.remote = remote;
-		d.target = tgt;
-		d.routes = NULL;
-		d.peer = f->dst;
-		d.key = NULL;
-		send_ack(c, &d, resp->cseq.seq, NULL);
-		send_bye(c, &d);
+	if (!target.len)
+		return;
+	d.call_id = dup_str(&resp->call_id);
+	d.local = dup_str(&sip_msg_hdr(resp, SIP_HDR_FROM)->value);
+	d.remote = dup_str(&sip_msg_hdr(resp, SIP_HDR_TO)->value);
+	d.target = dup_str(&target);
+	d.peer = *src;
+	mbuf_init(&mb, 0);
+	if (d.call_id && d.local && d.remote && d.target) {
+		if (!print_request(m, &mb, "ACK", &d, resp->cseq.seq, NULL, NULL))
+			sip_txl_send(m->txl, &d.peer, mb.buf, mb.end);
+		mb.pos = mb.end = 0;
+		if (!print_request(m, &mb, "BYE", &d, resp->cseq.seq + 1, NULL, NULL))
+			sip_tx_request(NULL, m->txl, &d.peer, mb.buf, mb.end, NULL, NULL);
+		log_info("stray 2xx acknowledged and ended call_id=%.*s", STR_FMT(&resp->call_id));
 	}
-	mem_free(remote);
-	mem_free(tgt);
+	mbuf_reset(&mb);
+	mem_free(d.call_id);
+	mem_free(d.local);
+	mem_free(d.remote);
+	mem_free(d.target);
 }
 
 static void fork_resp_h(int err, unsigned status, const struct sip_msg *resp, void *arg)
@@ -1130,12 +1145,12 @@ static void fork_resp_h(int err, unsigned status, const struct sip_msg *resp, vo
 	}
 	if (status < 300) {
 		if (c->bridged || f->cancel || c->state == CALL_ENDED) {
-			ack_and_bye(c, f, resp);
+			stray_ack_bye(m, resp, &f->dst);
 			goto check_all;
 		}
 		timer_cancel(&c->ring_tmr);
 		if (b_dialog(c, f, resp)) {
-			ack_and_bye(c, f, resp);
+			stray_ack_bye(m, resp, &f->dst);
 			call_end(c, CALL_END_SYSTEM, 500, "error", true, false);
 			return;
 		}
@@ -1372,42 +1387,6 @@ bool call_mgr_request(struct call_mgr *m, struct sip_tx *st, const struct sip_ms
 		reply_simple(st, req, 501, NULL, ALLOW_HDR SERVER_HDR);
 		return true;
 	}
-}
-
-/*
- * A 2xx to one of our INVITEs that no call wants (its call ended, or
- * another fork won): ACK it and BYE the dialog it made (§13.2.2.4,
- * §15), statelessly, so the phone stops ringing into nothing at once
- * rather than after 32 s of retransmissions.
- */
-static void stray_ack_bye(struct call_mgr *m, const struct sip_msg *resp,
-			  const struct sip_peer *src)
-{
-	struct str target = contact_uri(resp);
-	struct dlg d = {0};
-	struct mbuf mb;
-
-	if (!target.len)
-		return;
-	d.call_id = dup_str(&resp->call_id);
-	d.local = dup_str(&sip_msg_hdr(resp, SIP_HDR_FROM)->value);
-	d.remote = dup_str(&sip_msg_hdr(resp, SIP_HDR_TO)->value);
-	d.target = dup_str(&target);
-	d.peer = *src;
-	mbuf_init(&mb, 0);
-	if (d.call_id && d.local && d.remote && d.target) {
-		if (!print_request(m, &mb, "ACK", &d, resp->cseq.seq, NULL, NULL))
-			sip_txl_send(m->txl, &d.peer, mb.buf, mb.end);
-		mb.pos = mb.end = 0;
-		if (!print_request(m, &mb, "BYE", &d, resp->cseq.seq + 1, NULL, NULL))
-			sip_tx_request(NULL, m->txl, &d.peer, mb.buf, mb.end, NULL, NULL);
-		log_info("stray 2xx acknowledged and ended call_id=%.*s", STR_FMT(&resp->call_id));
-	}
-	mbuf_reset(&mb);
-	mem_free(d.call_id);
-	mem_free(d.local);
-	mem_free(d.remote);
-	mem_free(d.target);
 }
 
 void call_mgr_stray(struct call_mgr *m, const struct sip_msg *resp, const struct sip_peer *src)

@@ -512,6 +512,13 @@ TEST(test_call_number_to_user)
 	n = (int)f->nsent;
 	TEST_ERR(phone_answer(f, 1, 180, "ph2", NULL));
 	TEST_ASSERT(fx_find(f, "CANCEL sip:1002@192.0.2.51:5070") >= n);
+	/* ...and answered anyway, as the CANCEL crossed it: ACK and BYE, the call goes on. */
+	n = (int)f->nsent;
+	TEST_ERR(phone_answer(f, 1, 200, "ph2", SDP_PHONE));
+	TEST_ASSERT(fx_find(f, "ACK sip:1002@192.0.2.50:5070") >= n);
+	TEST_ASSERT(fx_find(f, "BYE sip:1002@192.0.2.50:5070") == (int)f->nsent - 1);
+	TEST_ASSERT(peer_is(&f->sent[f->nsent - 1].peer, "192.0.2.51", 5070));
+	TEST_EQUALS(0, f->ended);
 	/* The caller's ACK stops the 2xx retransmissions. */
 	TEST_ERR(send_in_dialog(f, "ACK", 1, tag, NULL, &trunk) < 0);
 	n = (int)f->nsent;
