@@ -16,6 +16,7 @@ static const struct {
     {"demo", cmd_demo, "serve with a ready demo tenant and say how to call it"},
     {"provision", cmd_provision, "apply a provisioning document (tenants, users, queues...)"},
     {"cdr", cmd_cdr, "print a tenant's call detail records as CSV"},
+    {"queue-log", cmd_queue_log, "print a tenant's queue_log (Asterisk's format)"},
     {"sip-lint", cmd_sip_lint, "check one raw SIP message from stdin, print a JSON summary"},
 };
 

@@ -18,7 +18,10 @@
 #include "base/mem.h"
 #include "call/call.h"
 
-#define CALL_MAX_FORKS 8
+/* INVITEs out at once, over every user being rung (ring all): bounds
+ * what one call can make us send. */
+#define CALL_MAX_FORKS 64
+#define CALL_MAX_DIAL  32 /* users rung at once */
 /* Our branches: the RFC 3261 cookie and a mark of ours, so that an INVITE
  * that comes back with one of our Vias is seen as a loop (482). */
 #define CALL_BRANCH    "z9hG4bKsg"
@@ -44,11 +47,32 @@ struct dlg {
 	struct sip_peer peer;  /* where our requests go */
 };
 
+struct dialee;
+
+/* One INVITE of the B leg to one contact of a user; freed at its final
+ * response (or with the call, which then detaches its transaction). */
 struct fork {
+	struct list_elem le;
 	struct call *c;
+	struct dialee *d;
 	struct sip_tx *ct; /* ours until its final report */
 	struct sip_peer dst;
-	bool prov, cancel, done;
+	bool prov, cancel, cancel_sent;
+};
+
+/*
+ * A user being rung: its forks (one per registered contact) and its ring
+ * timer. "Cancelled" dialees (the application stopped them, or another one
+ * won) report nothing more and go when their last fork is answered.
+ */
+struct dialee {
+	struct list_elem le;
+	struct call *c;
+	char user[CALL_TARGET_SIZE];
+	unsigned live; /* forks without a final response */
+	unsigned best; /* the most telling final status of its failed forks */
+	bool cancelled;
+	struct timer tmr;
 };
 
 struct call {
@@ -73,16 +97,16 @@ struct call {
 	struct sdp_local a_local, b_local;
 
 	/* B leg */
-	struct fork forks[CALL_MAX_FORKS];
-	unsigned nforks;
-	unsigned best_status; /* the best final status of a failed fork */
-	bool dialing, bridged;
+	struct list forks;   /* struct fork */
+	struct list dialees; /* struct dialee */
+	unsigned nforks;     /* forks without a final response */
+	unsigned ndial;	     /* dialees in the list */
+	bool bridged;
 	struct dlg b;
 	struct mbuf b_ack; /* our ACK to the B leg's 2xx, re-sent for its retransmissions */
 	char b_tag[128];   /* the To tag of that 2xx: the winning fork */
-	struct timer ring_tmr;
-	char agent[CALL_TARGET_SIZE];
-	uint32_t max_forwards; /* of the B leg's INVITE */
+	char agent[CALL_TARGET_SIZE]; /* the user who answered */
+	uint32_t max_forwards;	      /* of the B leg's INVITE */
 
 	/* media */
 	uint64_t sid;
@@ -425,29 +449,51 @@ static void send_bye(struct call *c, struct dlg *d)
 	mbuf_reset(&mb);
 }
 
-/* CANCEL every fork still ringing; a fork without a provisional response
- * yet gets its CANCEL when one comes (§9.1). */
+/* CANCEL @f unless it has been; a fork without a provisional response yet
+ * gets its CANCEL when one comes (§9.1). */
+static void fork_cancel(struct fork *f)
+{
+	struct mbuf mb;
+
+	f->cancel = true;
+	if (!f->prov || f->cancel_sent)
+		return;
+	f->cancel_sent = true;
+	mbuf_init(&mb, 0);
+	if (!sip_tx_cancel_print(&mb, f->ct))
+		sip_tx_request(NULL, f->c->m->txl, &f->dst, mb.buf, mb.end, NULL, NULL);
+	mbuf_reset(&mb);
+}
+
+/* Stop ringing dialee @d (NULL: every one); it reports nothing more. */
+static void dialees_cancel(struct call *c, struct dialee *only)
+{
+	struct list_elem *e;
+
+	for (e = list_head(&c->dialees); e; e = list_next(&c->dialees, e)) {
+		struct dialee *d = list_entry(e, struct dialee, le);
+
+		if (only && d != only)
+			continue;
+		d->cancelled = true;
+		timer_cancel(&d->tmr);
+	}
+	for (e = list_head(&c->forks); e; e = list_next(&c->forks, e)) {
+		struct fork *f = list_entry(e, struct fork, le);
+
+		if (!only || f->d == only)
+			fork_cancel(f);
+	}
+}
+
 static void cancel_forks(struct call *c)
 {
-	for (unsigned i = 0; i < c->nforks; i++) {
-		struct fork *f = &c->forks[i];
-		struct mbuf mb;
-
-		if (f->done || f->cancel)
-			continue;
-		f->cancel = true;
-		if (!f->prov)
-			continue;
-		mbuf_init(&mb, 0);
-		if (!sip_tx_cancel_print(&mb, f->ct))
-			sip_tx_request(NULL, c->m->txl, &f->dst, mb.buf, mb.end, NULL, NULL);
-		mbuf_reset(&mb);
-	}
+	dialees_cancel(c, NULL);
 }
 
 static const char *route_text(const struct call_route *r, char *buf, size_t size)
 {
-	static const char *const kinds[] = {"", "user", "ivr", "queue", "hangup"};
+	static const char *const kinds[] = {"", "user", "ivr", "queue", "hangup", "feature"};
 
 	if (r->kind == CALL_ROUTE_NONE)
 		return "";
@@ -460,10 +506,19 @@ static void call_free(struct call *c)
 	struct call_mgr *m = c->m;
 
 	timer_cancel(&c->a_2xx_tmr);
-	timer_cancel(&c->ring_tmr);
-	for (unsigned i = 0; i < c->nforks; i++) {
-		if (!c->forks[i].done)
-			sip_tx_detach(c->forks[i].ct);
+	while (!list_empty(&c->forks)) {
+		struct fork *f = list_entry(list_head(&c->forks), struct fork, le);
+
+		sip_tx_detach(f->ct);
+		list_unlink(&f->le);
+		mem_free(f);
+	}
+	while (!list_empty(&c->dialees)) {
+		struct dialee *d = list_entry(list_head(&c->dialees), struct dialee, le);
+
+		timer_cancel(&d->tmr);
+		list_unlink(&d->le);
+		mem_free(d);
 	}
 	dlg_free(m, &c->a);
 	dlg_free(m, &c->b);
@@ -888,7 +943,8 @@ static void new_invite(struct call_mgr *m, struct sip_tx *st, const struct sip_m
 	    req->has_max_forwards && req->max_forwards <= 70 ? req->max_forwards - 1 : 69;
 	rand_hex(c->uuid, 16);
 	timer_init(&c->a_2xx_tmr);
-	timer_init(&c->ring_tmr);
+	list_init(&c->forks);
+	list_init(&c->dialees);
 	mbuf_init(&c->invite, 0);
 	mbuf_init(&c->a_sdp, 0);
 	mbuf_init(&c->a_2xx, 0);
@@ -1006,32 +1062,69 @@ out:
 
 /* ---- the B leg ---- */
 
-static void ring_timeout_h(void *arg)
+static bool dialing(const struct call *c)
 {
-	struct call *c = arg;
+	struct list_elem *e;
 
-	cancel_forks(c);
-	c->dialing = false;
-	if (c->m->ops.dial_failed && c->answer_ms)
-		c->m->ops.dial_failed(c->m->arg, c, 480);
-	else
-		call_end(c, CALL_END_SYSTEM, 480, "no-answer", true, true);
+	for (e = list_head(&c->dialees); e; e = list_next(&c->dialees, e)) {
+		if (!list_entry(e, struct dialee, le)->cancelled)
+			return true;
+	}
+	return false;
 }
 
-/* Every fork has failed: the best status goes to the application or the caller. */
-static void forks_failed(struct call *c)
+static void dialee_free(struct dialee *d)
 {
-	unsigned status = c->best_status ? c->best_status : 480;
+	timer_cancel(&d->tmr);
+	list_unlink(&d->le);
+	d->c->ndial--;
+	mem_free(d);
+}
 
-	timer_cancel(&c->ring_tmr);
-	c->dialing = false;
+/*
+ * Dialee @d failed with @status (no answer, busy, every fork refused): the
+ * application hears of it when it answered the caller; otherwise a caller
+ * left with no one else ringing gets @status. @d goes once its forks are
+ * answered. NOTE: @c may be gone when this returns.
+ */
+static void dialee_failed(struct dialee *d, unsigned status)
+{
+	struct call *c = d->c;
+	char user[CALL_TARGET_SIZE];
+
+	memcpy(user, d->user, sizeof(user));
+	d->cancelled = true;
+	timer_cancel(&d->tmr);
+	if (!d->live)
+		dialee_free(d);
+	if (c->bridged || c->state == CALL_ENDED)
+		return;
 	if (c->m->ops.dial_failed && c->answer_ms) {
-		c->m->ops.dial_failed(c->m->arg, c, status);
+		c->m->ops.dial_failed(c->m->arg, c, user, status);
 		return;
 	}
+	if (dialing(c))
+		return;
 	call_end(c, CALL_END_CALLEE, status,
-		 status == 486 || status == 600 ? "busy" : (status == 603 ? "declined" : "failed"),
+		 status == 486 || status == 600 ? "busy"
+		 : status == 603		? "declined"
+		 : status == 480		? "no-answer"
+						: "failed",
 		 true, true);
+}
+
+static void ring_timeout_h(void *arg)
+{
+	struct dialee *d = arg;
+	struct list_elem *e;
+
+	for (e = list_head(&d->c->forks); e; e = list_next(&d->c->forks, e)) {
+		struct fork *f = list_entry(e, struct fork, le);
+
+		if (f->d == d)
+			fork_cancel(f);
+	}
+	dialee_failed(d, 480);
 }
 
 /* ACK to a 2xx of @d's INVITE with CSeq @cseq (§13.2.2.4), kept for re-sending. */
@@ -1107,9 +1200,23 @@ static void stray_ack_bye(struct call_mgr *m, const struct sip_msg *resp,
 	mem_free(d.target);
 }
 
-static void fork_resp_h(int err, unsigned status, const struct sip_msg *resp, void *arg)
+/* A final response of fork @f: it goes, its dialee keeps the best status. */
+static struct dialee *fork_done(struct fork *f, unsigned status)
 {
-	struct fork *f = arg;
+	struct dialee *d = f->d;
+
+	if (!d->best || status >= 600 || (status == 486 && d->best < 600))
+		d->best = status; /* §16.7 in spirit: 6xx, then busy */
+	d->live--;
+	f->c->nforks--;
+	list_unlink(&f->le);
+	mem_free(f);
+	return d;
+}
+
+/* The B leg answered through fork @f: bridge it, the others lose. */
+static void fork_won(struct fork *f, const struct sip_msg *resp)
+{
 	struct call *c = f->c;
 	struct call_mgr *m = c->m;
 	struct sdp_stream stream;
@@ -1118,23 +1225,50 @@ static void fork_resp_h(int err, unsigned status, const struct sip_msg *resp, vo
 	_Alignas(16) char abuf[16384];
 	struct arena a;
 	const char *why;
+	int err;
 
-	if (err || status >= 200)
-		f->done = true;
+	err = b_dialog(c, f, resp);
+	snprintf(c->agent, sizeof(c->agent), "%s", f->d->user);
+	fork_done(f, resp->status);
 	if (err) {
-		if (!c->best_status)
-			c->best_status = status;
-		goto check_all;
+		stray_ack_bye(m, resp, &c->b.peer);
+		call_end(c, CALL_END_SYSTEM, 500, "error", true, false);
+		return;
 	}
-	if (status < 200) {
+	c->bridged = true;
+	c->bridge_ms = clock_real_ms();
+	send_ack(c, &c->b, resp->cseq.seq, &c->b_ack);
+	cancel_forks(c);
+	arena_init(&a, abuf, sizeof(abuf), 0);
+	if (!resp->body.len || sdp_parse(&ans, &a, resp->body.p, resp->body.len, &pe) ||
+	    sdp_stream_get(&stream, ans, &c->b_local, &why)) {
+		arena_reset(&a);
+		log_warn("call B leg answer without usable SDP uuid=%s", c->uuid);
+		call_end(c, CALL_END_SYSTEM, 488, "no-codec", true, true);
+		return;
+	}
+	arena_reset(&a);
+	m->ops.media_remote(m->arg, c->sid, CALL_LEG_B, &stream);
+	m->ops.media_bridge(m->arg, c->sid, true);
+	log_info("call connected uuid=%s agent=%s", c->uuid, c->agent);
+	if (!c->answer_ms && call_answer(c)) {
+		call_end(c, CALL_END_SYSTEM, 500, "error", true, true);
+		return;
+	}
+	if (m->ops.connected)
+		m->ops.connected(m->arg, c);
+}
+
+static void fork_resp_h(int err, unsigned status, const struct sip_msg *resp, void *arg)
+{
+	struct fork *f = arg;
+	struct call *c = f->c;
+	struct dialee *d;
+
+	if (!err && status < 200) {
 		f->prov = true;
 		if (f->cancel) {
-			struct mbuf mb;
-
-			mbuf_init(&mb, 0);
-			if (!sip_tx_cancel_print(&mb, f->ct))
-				sip_tx_request(NULL, m->txl, &f->dst, mb.buf, mb.end, NULL, NULL);
-			mbuf_reset(&mb);
+			fork_cancel(f); /* now it can be sent */
 			return;
 		}
 		if ((status == 180 || status == 183) && c->inv && !c->a_ringing) {
@@ -1143,150 +1277,181 @@ static void fork_resp_h(int err, unsigned status, const struct sip_msg *resp, vo
 		}
 		return;
 	}
-	if (status < 300) {
-		if (c->bridged || f->cancel || c->state == CALL_ENDED) {
-			stray_ack_bye(m, resp, &f->dst);
-			goto check_all;
-		}
-		timer_cancel(&c->ring_tmr);
-		if (b_dialog(c, f, resp)) {
-			stray_ack_bye(m, resp, &f->dst);
-			call_end(c, CALL_END_SYSTEM, 500, "error", true, false);
+	if (!err && status < 300) {
+		if (c->bridged || f->cancel || f->d->cancelled || c->state == CALL_ENDED) {
+			stray_ack_bye(c->m, resp, &f->dst);
+			d = fork_done(f, status);
+			if (!d->live && d->cancelled)
+				dialee_free(d);
 			return;
 		}
-		c->bridged = true;
-		c->dialing = false;
-		c->bridge_ms = clock_real_ms();
-		send_ack(c, &c->b, resp->cseq.seq, &c->b_ack);
-		/* The rest of the forks lose. */
-		cancel_forks(c);
-		arena_init(&a, abuf, sizeof(abuf), 0);
-		if (!resp->body.len || sdp_parse(&ans, &a, resp->body.p, resp->body.len, &pe) ||
-		    sdp_stream_get(&stream, ans, &c->b_local, &why)) {
-			arena_reset(&a);
-			log_warn("call B leg answer without usable SDP uuid=%s", c->uuid);
-			call_end(c, CALL_END_SYSTEM, 488, "no-codec", true, true);
-			return;
-		}
-		arena_reset(&a);
-		m->ops.media_remote(m->arg, c->sid, CALL_LEG_B, &stream);
-		m->ops.media_bridge(m->arg, c->sid, true);
-		log_info("call connected uuid=%s agent=%s", c->uuid, c->agent);
-		if (!c->answer_ms && call_answer(c)) {
-			call_end(c, CALL_END_SYSTEM, 500, "error", true, true);
-			return;
-		}
-		if (m->ops.connected)
-			m->ops.connected(m->arg, c);
+		fork_won(f, resp);
 		return;
 	}
-	/* 3xx-6xx: remember the most telling status (§16.7 in spirit: 6xx, then busy). */
-	if (!c->best_status || status >= 600 || (status == 486 && c->best_status < 600))
-		c->best_status = status;
-check_all:
-	if (c->bridged || !c->dialing)
+	d = fork_done(f, err ? (status ? status : 408) : status);
+	if (d->live)
 		return;
-	for (unsigned i = 0; i < c->nforks; i++) {
-		if (!c->forks[i].done)
-			return;
+	if (d->cancelled) {
+		dialee_free(d);
+		return;
 	}
-	forks_failed(c);
+	dialee_failed(d, d->best ? d->best : 480);
 }
 
 struct dial_ctx {
-	struct call *c;
+	struct dialee *d;
 	struct mbuf sdp;
-	int sent;
 };
 
 static int dial_contact(const struct call_contact *ct, void *arg)
 {
-	struct dial_ctx *d = arg;
-	struct call *c = d->c;
+	struct dial_ctx *x = arg;
+	struct call *c = x->d->c;
 	struct fork *f;
 	struct mbuf mb;
 	int err;
 
 	if (c->nforks >= CALL_MAX_FORKS)
 		return 0;
-	f = &c->forks[c->nforks];
-	memset(f, 0, sizeof(*f));
+	f = mem_zalloc(sizeof(*f));
+	if (!f)
+		return -ENOMEM;
 	f->c = c;
+	f->d = x->d;
 	f->dst = ct->dst;
 	mem_free(c->b.target);
 	c->b.target = dup_str(&ct->uri);
 	c->b.peer = ct->dst;
-	if (!c->b.target)
+	if (!c->b.target) {
+		mem_free(f);
 		return -ENOMEM;
+	}
 	mbuf_init(&mb, 0);
-	err = print_request(c->m, &mb, "INVITE", &c->b, c->b.local_cseq, NULL, &d->sdp);
+	err = print_request(c->m, &mb, "INVITE", &c->b, c->b.local_cseq, NULL, &x->sdp);
 	if (!err)
 		err = sip_tx_request(&f->ct, c->m->txl, &f->dst, mb.buf, mb.end, fork_resp_h, f);
 	mbuf_reset(&mb);
 	if (err) {
 		log_warn("call fork not sent uuid=%s err=%d", c->uuid, err);
+		mem_free(f);
 		return 0;
 	}
+	list_append(&c->forks, &f->le);
 	c->nforks++;
-	d->sent++;
+	x->d->live++;
 	return 0;
 }
 
-int call_dial_user(struct call *c, const char *user)
+/* A new B dialog (our Call-ID and tag; From is the caller at the tenant)
+ * when no one is being rung; the users of one ring-all share it, as the
+ * forks of one user do. */
+static int b_dialog_new(struct call *c)
 {
-	struct call_mgr *m;
-	struct dial_ctx d = {.c = c};
-	struct sdp_session *offer;
-	_Alignas(16) char abuf[4096];
-	struct arena a;
+	struct call_mgr *m = c->m;
 	char tag[17];
-	int err;
 
-	if (!c || !user || c->state == CALL_ENDED)
-		return -EINVAL;
-	if (c->dialing || c->bridged)
-		return -EBUSY;
-	m = c->m;
-	mbuf_init(&d.sdp, 0);
-	arena_init(&a, abuf, sizeof(abuf), 0);
-	c->b_local.sess_version++;
-	err = sdp_offer(&offer, &a, &c->b_local);
-	err = err ? err : sdp_print(&d.sdp, offer);
-	arena_reset(&a);
-	if (err)
-		goto out;
-	/* A new B dialog: our Call-ID and tag; From is the caller at the tenant. */
+	if (dialing(c))
+		return 0;
 	dlg_free(m, &c->b);
 	rand_hex(tag, 8);
 	c->b.call_id = dup_printf("%s@shenggu", c->uuid);
 	c->b.local = dup_printf("<sip:%s@%s>;tag=%s", c->caller, c->route.domain, tag);
-	c->b.remote = dup_printf("<sip:%s@%s>", user, c->route.domain);
 	c->b.local_cseq = 1;
 	c->b.max_forwards = c->max_forwards;
-	if (!c->b.call_id || !c->b.local || !c->b.remote) {
-		err = -ENOMEM;
-		goto out;
+	if (!c->b.call_id || !c->b.local)
+		return -ENOMEM;
+	return dlg_index(c, &c->b, tag);
+}
+
+static struct dialee *dialee_find(struct call *c, const char *user)
+{
+	struct list_elem *e;
+
+	for (e = list_head(&c->dialees); e; e = list_next(&c->dialees, e)) {
+		struct dialee *d = list_entry(e, struct dialee, le);
+
+		if (!d->cancelled && !strcmp(d->user, user))
+			return d;
 	}
-	err = dlg_index(c, &c->b, tag);
+	return NULL;
+}
+
+int call_dial_user(struct call *c, const char *user, uint32_t ring_s)
+{
+	struct call_mgr *m;
+	struct dial_ctx x = {0};
+	struct sdp_session *offer;
+	_Alignas(16) char abuf[4096];
+	struct arena a;
+	struct dialee *d;
+	int err;
+
+	if (!c || !user || !user[0] || strlen(user) >= CALL_TARGET_SIZE || c->state == CALL_ENDED)
+		return -EINVAL;
+	if (c->bridged)
+		return -EBUSY;
+	if (dialee_find(c, user))
+		return -EALREADY;
+	if (c->ndial >= CALL_MAX_DIAL)
+		return -EBUSY;
+	m = c->m;
+	err = b_dialog_new(c);
 	if (err)
-		goto out;
-	c->nforks = 0;
-	c->best_status = 0;
-	snprintf(c->agent, sizeof(c->agent), "%s", user);
-	err = m->ops.contacts(m->arg, c->route.domain, user, dial_contact, &d);
-	if (err < 0)
-		goto out;
-	if (!d.sent) {
+		return err;
+	d = mem_zalloc(sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->c = c;
+	snprintf(d->user, sizeof(d->user), "%s", user);
+	timer_init(&d->tmr);
+	list_append(&c->dialees, &d->le);
+	c->ndial++;
+	x.d = d;
+	mbuf_init(&x.sdp, 0);
+	arena_init(&a, abuf, sizeof(abuf), 0);
+	c->b_local.sess_version++;
+	err = sdp_offer(&offer, &a, &c->b_local);
+	err = err ? err : sdp_print(&x.sdp, offer);
+	arena_reset(&a);
+	mem_free(c->b.remote);
+	c->b.remote = dup_printf("<sip:%s@%s>", user, c->route.domain);
+	if (!err && !c->b.remote)
+		err = -ENOMEM;
+	if (!err)
+		err = m->ops.contacts(m->arg, c->route.domain, user, dial_contact, &x);
+	mbuf_reset(&x.sdp);
+	if (err >= 0 && !d->live)
 		err = -ENOENT;
-		goto out;
+	if (err < 0) {
+		/* Forks already out stay until answered, and report nothing. */
+		d->cancelled = true;
+		dialees_cancel(c, d);
+		if (!d->live)
+			dialee_free(d);
+		return err;
 	}
-	c->dialing = true;
-	timer_start(m->tw, &c->ring_tmr, (uint64_t)m->conf.ring_timeout_s * 1000, ring_timeout_h,
-		    c);
-	err = 0;
-out:
-	mbuf_reset(&d.sdp);
-	return err;
+	timer_start(m->tw, &d->tmr, (uint64_t)(ring_s ? ring_s : m->conf.ring_timeout_s) * 1000,
+		    ring_timeout_h, d);
+	return 0;
+}
+
+int call_dial_cancel(struct call *c, const char *user)
+{
+	struct dialee *d;
+
+	if (!c || c->state == CALL_ENDED)
+		return -EINVAL;
+	if (!user) {
+		cancel_forks(c);
+	} else {
+		d = dialee_find(c, user);
+		if (!d)
+			return -ENOENT;
+		dialees_cancel(c, d);
+		if (!d->live)
+			dialee_free(d);
+	}
+	return 0;
 }
 
 /* ---- requests ---- */
@@ -1421,6 +1586,16 @@ void call_mgr_stray(struct call_mgr *m, const struct sip_msg *resp, const struct
 const char *call_uuid(const struct call *c)
 {
 	return c->uuid;
+}
+
+const char *call_caller(const struct call *c)
+{
+	return c->caller;
+}
+
+const char *call_agent(const struct call *c)
+{
+	return c->bridged ? c->agent : NULL;
 }
 
 const char *call_tenant(const struct call *c)

@@ -71,6 +71,7 @@ enum call_route_kind {
 	CALL_ROUTE_IVR,	  /* target: a flow id */
 	CALL_ROUTE_QUEUE, /* target: a queue id */
 	CALL_ROUTE_HANGUP,
+	CALL_ROUTE_FEATURE, /* target: a feature code ("*20") a user dialled */
 };
 
 struct call_route {
@@ -138,10 +139,12 @@ struct call_ops {
 	void (*routed)(void *arg, struct call *c, const struct call_route *r);
 	/* The B leg answered and is bridged (after call_dial_user()). May be NULL. */
 	void (*connected)(void *arg, struct call *c);
-	/* call_dial_user() failed later (no answer, busy, every fork refused):
-	 * the caller is still there when call_dial_user() was used after
-	 * call_answer(). May be NULL: the call is then hung up. */
-	void (*dial_failed)(void *arg, struct call *c, unsigned status);
+	/* Ringing @user failed (no answer within its ring time, busy, every
+	 * fork refused), reported only when the caller was answered first:
+	 * the caller is still there and the application decides (ring someone
+	 * else, hang up). May be NULL: the call is then hung up when no one
+	 * else rings. Not reported for call_dial_cancel(). */
+	void (*dial_failed)(void *arg, struct call *c, const char *user, unsigned status);
 	/* The call is over; @cdr and @c are valid during the call only. */
 	void (*ended)(void *arg, struct call *c, const struct call_cdr *cdr);
 };
@@ -179,17 +182,27 @@ void call_mgr_media_timeout(struct call_mgr *m, uint64_t sid);
 /* Answer the caller now (200 with our SDP). 0, -EALREADY, or -errno. */
 int call_answer(struct call *c);
 /*
- * Ring every registered contact of @user (a user of the call's tenant) and
- * bridge the first that answers; answers the caller then if not yet done.
- * 0, -ENOENT (no contact: nothing sent; the application decides), -EBUSY
- * (a B leg is already up or ringing) or -errno.
+ * Ring every registered contact of @user (a user of the call's tenant) for
+ * @ring_s seconds (0: the manager's ring_timeout_s) and bridge the first
+ * that answers; answers the caller then if not yet done. Several users may
+ * ring at once (ring all: call again for each); the first answer wins and
+ * the others get CANCEL. 0, -ENOENT (no contact: nothing sent; the
+ * application decides), -EALREADY (@user rings already), -EBUSY (the B leg
+ * is up, or 32 users ring) or -errno.
  */
-int call_dial_user(struct call *c, const char *user);
+int call_dial_user(struct call *c, const char *user, uint32_t ring_s);
+/* Stop ringing @user (NULL: everyone): CANCEL, and no dial_failed for it.
+ * 0, -ENOENT (@user does not ring) or -EINVAL. */
+int call_dial_cancel(struct call *c, const char *user);
 /* End the call: @status (4xx-6xx) to an unanswered caller, else BYE. */
 void call_hangup(struct call *c, unsigned status, const char *cause);
 
 const char *call_uuid(const struct call *c);
+/* The caller: the From user (an authenticated user's id when one called). */
+const char *call_caller(const struct call *c);
 const char *call_tenant(const struct call *c);
+/* The user whose phone answered the B leg, or NULL while none has. */
+const char *call_agent(const struct call *c);
 uint64_t call_media_sid(const struct call *c);
 bool call_answered(const struct call *c);
 /* The application's pointer, kept with the call. */

@@ -30,8 +30,25 @@ static void usage(FILE *f)
 		"  --db URL     database (default sqlite:<data>/shenggu.db)\n");
 }
 
-/* Unix seconds, or an ISO 8601 UTC time, into ms. */
-static int parse_time(const char *s, int64_t *ms)
+int cmd_store_open(const char *prog, const char *data, const char *db, struct store **stp)
+{
+	char url[4096], err[1024] = "";
+
+	if (!db) {
+		if (store_url_default(url, sizeof(url), data)) {
+			fprintf(stderr, "%s: data folder path too long\n", prog);
+			return -ENAMETOOLONG;
+		}
+		db = url;
+	}
+	if (store_open(stp, db, err, sizeof(err))) {
+		fprintf(stderr, "%s: %s\n", prog, err);
+		return -EIO;
+	}
+	return 0;
+}
+
+int cmd_parse_time(const char *s, int64_t *ms)
 {
 	struct tm tm;
 	char *end;
@@ -114,7 +131,6 @@ int cmd_cdr(int argc, char **argv)
 {
 	const char *tenant = NULL, *data = "./var", *db = NULL;
 	int64_t from = 0, to = INT64_MAX;
-	char url[4096], err[1024] = "";
 	struct store *st = NULL;
 	int e;
 
@@ -125,12 +141,12 @@ int cmd_cdr(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--tenant") && i + 1 < argc) {
 			tenant = argv[++i];
 		} else if (!strcmp(argv[i], "--from") && i + 1 < argc) {
-			if (parse_time(argv[++i], &from)) {
+			if (cmd_parse_time(argv[++i], &from)) {
 				fprintf(stderr, "cdr: --from: not a time: %s\n", argv[i]);
 				return 2;
 			}
 		} else if (!strcmp(argv[i], "--to") && i + 1 < argc) {
-			if (parse_time(argv[++i], &to)) {
+			if (cmd_parse_time(argv[++i], &to)) {
 				fprintf(stderr, "cdr: --to: not a time: %s\n", argv[i]);
 				return 2;
 			}
@@ -147,18 +163,8 @@ int cmd_cdr(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (!db) {
-		if (store_url_default(url, sizeof(url), data)) {
-			fprintf(stderr, "cdr: data folder path too long\n");
-			return 1;
-		}
-		db = url;
-	}
-	e = store_open(&st, db, err, sizeof(err));
-	if (e) {
-		fprintf(stderr, "cdr: %s\n", err);
+	if (cmd_store_open("cdr", data, db, &st))
 		return 1;
-	}
 	fputs("uuid,caller,callee,route,ivr_path,agent,start,answer,bridge,end,talk_s,"
 	      "hangup_side,status,cause,recording\r\n",
 	      stdout);

@@ -12,7 +12,8 @@
 #include "cmd/cmd.h"
 
 /* The demo tenant: an IVR in English and Mandarin on one number, an agent
- * reached from it, a queue with music on hold, trunks on loopback. */
+ * reached from it, a queue (music, position announcements, agents by
+ * skill) on another, trunks on loopback. */
 static const char demo_doc[] =
     "{\n"
     "  \"version\": 1,\n"
@@ -22,15 +23,19 @@ static const char demo_doc[] =
     "    \"trunks\": [{ \"id\": \"loopback\", \"from\": [\"127.0.0.0/8\", \"::1\"] }],\n"
     "    \"numbers\": [\n"
     "      { \"number\": \"8585100001\", \"route\": { \"ivr\": \"main\" } },\n"
-    "      { \"number\": \"8585100002\", \"route\": { \"user\": \"1001\" } }\n"
+    "      { \"number\": \"8585100002\", \"route\": { \"user\": \"1001\" } },\n"
+    "      { \"number\": \"8585100003\", \"route\": { \"queue\": \"general\" } }\n"
     "    ],\n"
     "    \"users\": [\n"
     "      { \"id\": \"1001\", \"name\": \"Li Na\", \"password\": \"demo-1001\", \"roles\": "
-    "[\"agent\"] },\n"
+    "[\"agent\"], \"skills\": { \"general\": 5 } },\n"
     "      { \"id\": \"1002\", \"name\": \"Wang Wei\", \"password\": \"demo-1002\", \"roles\": "
-    "[\"agent\"] }\n"
+    "[\"agent\"], \"skills\": { \"general\": 3 } }\n"
     "    ],\n"
-    "    \"queues\": [{ \"id\": \"general\" }],\n"
+    "    \"pause_reasons\": { \"2\": \"break\", \"3\": \"training\" },\n"
+    "    \"queues\": [{ \"id\": \"general\", \"strategy\": \"longest-idle\",\n"
+    "      \"skills\": { \"general\": 1 }, \"wrapup_s\": 5, \"ring_timeout_s\": 15,\n"
+    "      \"max_wait_s\": 300, \"announce_s\": 30 }],\n"
     "    \"ivr\": [{\n"
     "      \"id\": \"main\", \"lang\": \"en\", \"start\": \"welcome\",\n"
     "      \"nodes\": [\n"
@@ -87,14 +92,18 @@ int cmd_demo(int argc, char **argv)
 	       "  tenant       demo (SIP domain demo.example), provisioned from %s\n"
 	       "  call         sip:8585100001@%s   the IVR: press 1 for the agent, 2 to queue\n"
 	       "               sip:8585100002@%s   straight to agent 1001\n"
+	       "               sip:8585100003@%s   the queue: agents log in first\n"
+	       "  agent codes  dial *20 log in, *21 log out, *22 ready, *23 not ready\n"
+	       "               (*232 break, *233 training) from a registered phone\n"
 	       "  agents       1001 / demo-1001 and 1002 / demo-1002 at demo.example,\n"
 	       "               registrar and outbound proxy %s (UDP or TCP)\n"
 	       "  with baresip: in ~/.baresip/accounts put\n"
 	       "      <sip:1001@demo.example>;auth_pass=demo-1001;outbound=\"sip:%s\"\n"
 	       "    then, from another baresip (its own -f folder), dial\n"
 	       "      /dial sip:8585100001@%s\n"
-	       "  records      build/shenggu cdr --tenant demo --data %s\n\n",
-	       path, sip, sip, sip, sip, sip, data);
+	       "  records      build/shenggu cdr --tenant demo --data %s\n"
+	       "               build/shenggu queue-log --tenant demo --data %s\n\n",
+	       path, sip, sip, sip, sip, sip, sip, data, data);
 	fflush(stdout);
 	args[n++] = (char *)"serve";
 	args[n++] = (char *)"--provision";

@@ -24,6 +24,7 @@
 #include "base/mem.h"
 #include "base/tz.h"
 #include "call/call.h"
+#include "cmd/serve_acd.h"
 #include "cmd/serve_call.h"
 #include "cmd/serve_rec.h"
 #include "ivr/ivr.h"
@@ -32,11 +33,17 @@
 #include "media/prompt.h"
 #include "media/tts.h"
 
-#define MOH_SECONDS  16
+#define MOH_SECONDS   16
+/* A sentence said before hanging up (a feature code's answer, a queue's
+ * apology) may not take longer; past it the call ends anyway. */
+#define SAY_MAX_MS    15000
+#define VOICE	      "en"
+/* Play ids of our own prompts: apart from the IVR's and the route's. */
+#define PLAY_ANNOUNCE 0x40000001u
 /* At shutdown, how long the recordings of the calls just ended may take to
  * close (sync, hash) so that their metadata is stored now, not at the next
  * start. */
-#define REC_DRAIN_MS 5000
+#define REC_DRAIN_MS  5000
 
 /* A prompt being rendered by the worker, and who waits for it. */
 struct job {
@@ -77,6 +84,8 @@ struct capp {
 	bool rec_all;
 	json_t *rec_queues;		    /* {"queues": [...]}: the array; NULL otherwise */
 	char rec_path[SERVE_REC_PATH_SIZE]; /* relative to the data folder; "" until it records */
+	bool queued;			    /* the ACD holds the call */
+	char say[160];			    /* what the route's prompt says when made here */
 };
 
 /*
@@ -106,6 +115,8 @@ struct serve_call {
 	struct hash *recs;    /* sid_key -> struct rec, until RECORD_DONE */
 	struct media_audio *moh;
 	struct tts *tts;
+	struct serve_acd *acd;
+	bool stopping; /* calls are being ended: the ACD rings no one */
 
 	/* Prompts: rendered audio by voice "\n" text, and the worker. */
 	struct hash *prompts; /* key -> struct media_audio; keys owned in prompt_keys */
@@ -209,6 +220,14 @@ static int op_user(void *arg, const struct str *domain, const struct str *user,
 	err = store_tenant_by_domain(sc->st, d, &t);
 	if (err)
 		return err;
+	if (u[0] == '*') {
+		/* A feature code (serve_acd.h); user ids never start with '*'. */
+		memset(out, 0, sizeof(*out));
+		out->kind = CALL_ROUTE_FEATURE;
+		copy_text(out->tenant_id, sizeof(out->tenant_id), t.id);
+		copy_text(out->domain, sizeof(out->domain), t.domain);
+		return copy_text(out->target, sizeof(out->target), u);
+	}
 	/* Users exist as their credentials: one HA1 per algorithm. */
 	err = store_user_get_ha1(sc->st, t.domain, u, STORE_HA1_MD5, ha1);
 	if (err)
@@ -636,6 +655,7 @@ static void capp_free(struct capp *a)
 }
 
 static void run_actions(struct capp *a, const struct ivr_action *acts, int n);
+static void ivr_start(struct capp *a, const char *flow_id);
 
 static void ivr_timer_h(void *arg)
 {
@@ -809,10 +829,17 @@ static void route_now(struct capp *a, enum ivr_route_kind kind, const char *targ
 		if (rec_queue_listed(a, target))
 			rec_start(a);
 		hold_music(a);
+		a->queued = true;
+		err = serve_acd_enqueue(a->sc->acd, call_tenant(a->c), target, a->uuid,
+					call_caller(a->c));
+		if (err) {
+			log_warn("call not queued uuid=%s queue=%s err=%d", a->uuid, target, err);
+			call_hangup(a->c, err == -ENOENT ? 404 : 503, "queue-error");
+		}
 		return;
 	case IVR_ROUTE_USER:
 		hold_music(a); /* the caller hears music while the phone rings */
-		err = call_dial_user(a->c, target);
+		err = call_dial_user(a->c, target, 0);
 		if (err) {
 			log_info("call to user without phone uuid=%s user=%s err=%d", a->uuid,
 				 target, err);
@@ -823,6 +850,10 @@ static void route_now(struct capp *a, enum ivr_route_kind kind, const char *targ
 		call_hangup(a->c, 480, "ivr-hangup");
 		return;
 	case IVR_ROUTE_IVR:
+		if (!a->run) {
+			ivr_start(a, target); /* a queue overflows to a flow */
+			return;
+		}
 		err = flow_load(a, target, &flow);
 		if (err) {
 			log_warn("IVR flow missing uuid=%s flow=%s err=%d", a->uuid, target, err);
@@ -918,6 +949,127 @@ static void ivr_start(struct capp *a, const char *flow_id)
 	run_actions(a, acts, ivr_run_step(a->run, &ev, acts, IVR_ACTIONS_MAX));
 }
 
+static void say_timeout_h(void *arg)
+{
+	struct capp *a = arg;
+
+	call_hangup(a->c, 480, "said");
+}
+
+/* Say @text, then hang up (the route mechanism of IVR routes: its own
+ * prompt, then the route). */
+static void say_then_hangup(struct capp *a, const char *text)
+{
+	snprintf(a->say, sizeof(a->say), "%s", text);
+	memset(&a->route, 0, sizeof(a->route));
+	a->route.type = IVR_ACT_ROUTE;
+	a->route.route = IVR_ROUTE_HANGUP;
+	a->route.prompt.kind = IVR_PROMPT_TTS;
+	a->route.prompt.text = a->say;
+	a->route.prompt.voice = VOICE;
+	a->route_target[0] = '\0';
+	a->routing = true;
+	a->route_play_id = 0x80000000u | ++a->next_play_id;
+	timer_start(loop_timers(a->sc->loop), &a->tmr, SAY_MAX_MS, say_timeout_h, a);
+	prompt_play(a, &a->route.prompt, a->route_play_id);
+}
+
+/* ---- the ACD's requests ---- */
+
+static struct capp *capp_by_uuid(struct serve_call *sc, const char *uuid)
+{
+	struct str k = str_cstr(uuid);
+
+	return hash_get(sc->by_uuid, &k);
+}
+
+static int acd_offer(void *arg, const char *uuid, const char *user, uint32_t ring_s)
+{
+	struct serve_call *sc = arg;
+	struct capp *a = capp_by_uuid(sc, uuid);
+
+	if (sc->stopping)
+		return 0; /* the engine goes with the calls */
+	return a ? call_dial_user(a->c, user, ring_s) : -ENOENT;
+}
+
+static void acd_cancel(void *arg, const char *uuid, const char *user)
+{
+	struct capp *a = capp_by_uuid(arg, uuid);
+
+	if (a)
+		call_dial_cancel(a->c, user);
+}
+
+static void acd_exit(void *arg, const char *uuid, enum serve_acd_exit kind, const char *target)
+{
+	struct capp *a = capp_by_uuid(arg, uuid);
+
+	if (!a)
+		return;
+	a->queued = false;
+	switch (kind) {
+	case SERVE_ACD_EXIT_USER:
+		log_info("call leaves its queue for a user uuid=%s user=%s", uuid, target);
+		route_now(a, IVR_ROUTE_USER, target);
+		return;
+	case SERVE_ACD_EXIT_IVR:
+		log_info("call leaves its queue for a flow uuid=%s flow=%s", uuid, target);
+		route_now(a, IVR_ROUTE_IVR, target);
+		return;
+	case SERVE_ACD_EXIT_HANGUP:
+		break;
+	}
+	log_info("call leaves its queue uuid=%s", uuid);
+	say_then_hangup(a, "We are sorry, no one can take your call now. Please call again later.");
+}
+
+static void acd_announce(void *arg, const char *uuid, uint32_t position, uint32_t ewt_s)
+{
+	struct capp *a = capp_by_uuid(arg, uuid);
+	struct ivr_prompt p = {.kind = IVR_PROMPT_TTS, .voice = VOICE};
+	char text[160];
+	uint32_t min = (ewt_s + 59) / 60;
+
+	if (!a || !a->queued || a->routing)
+		return;
+	if (ewt_s)
+		snprintf(text, sizeof(text),
+			 "You are number %u in the queue. Your expected wait is about %u minute%s.",
+			 position, min, min == 1 ? "" : "s");
+	else
+		snprintf(text, sizeof(text), "You are number %u in the queue.", position);
+	p.text = text;
+	prompt_play(a, &p, PLAY_ANNOUNCE);
+}
+
+static const struct serve_acd_ops acd_ops = {
+    .offer = acd_offer,
+    .cancel = acd_cancel,
+    .exit = acd_exit,
+    .announce = acd_announce,
+};
+
+/* An agent dialled a feature code: do it, say how it went, hang up. */
+static void feature(struct capp *a, const char *code)
+{
+	enum serve_acd_feature f;
+	uint32_t reason;
+	char say[128];
+
+	if (serve_acd_feature_parse(code, &f, &reason)) {
+		call_hangup(a->c, 404, "no-feature");
+		return;
+	}
+	if (call_answer(a->c))
+		return;
+	serve_acd_feature(a->sc->acd, call_tenant(a->c), call_caller(a->c), f, reason, say,
+			  sizeof(say));
+	log_info("agent feature uuid=%s agent=%s code=%s: %s", a->uuid, call_caller(a->c), code,
+		 say);
+	say_then_hangup(a, say);
+}
+
 static void op_routed(void *arg, struct call *c, const struct call_route *r)
 {
 	struct serve_call *sc = arg;
@@ -955,7 +1107,7 @@ static void op_routed(void *arg, struct call *c, const struct call_route *r)
 	switch (r->kind) {
 	case CALL_ROUTE_USER:
 		/* Ringing the phones; the caller is answered when one answers. */
-		err = call_dial_user(c, r->target);
+		err = call_dial_user(c, r->target, 0);
 		if (err)
 			call_hangup(c, err == -ENOENT ? 480 : 500,
 				    err == -ENOENT ? "no-contact" : "error");
@@ -974,6 +1126,9 @@ static void op_routed(void *arg, struct call *c, const struct call_route *r)
 			rec_start(a);
 		route_now(a, IVR_ROUTE_QUEUE, r->target);
 		return;
+	case CALL_ROUTE_FEATURE:
+		feature(a, r->target);
+		return;
 	case CALL_ROUTE_HANGUP:
 	case CALL_ROUTE_NONE:
 		call_hangup(c, 480, "route-hangup");
@@ -987,13 +1142,26 @@ static void op_connected(void *arg, struct call *c)
 	struct capp *a = call_app(c);
 
 	(void)arg;
-	if (a && a->rec_all)
+	if (!a)
+		return;
+	/* The music (or a prompt) stops: bridged audio is dropped while a leg plays. */
+	media_play_stop(a->sc->me, a->sid, MEDIA_LEG_A);
+	if (a->rec_all)
 		rec_start(a);
+	if (a->queued)
+		serve_acd_answered(a->sc->acd, call_tenant(c), a->uuid, call_agent(c));
 }
 
-static void op_dial_failed(void *arg, struct call *c, unsigned status)
+static void op_dial_failed(void *arg, struct call *c, const char *user, unsigned status)
 {
-	(void)arg;
+	struct serve_call *sc = arg;
+	struct capp *a = call_app(c);
+
+	if (a && a->queued) {
+		/* The caller waits on: the task goes back to its place. */
+		serve_acd_ring_failed(sc->acd, call_tenant(c), a->uuid, user);
+		return;
+	}
 	call_hangup(c, status, status == 486 ? "busy" : "no-answer");
 }
 
@@ -1035,6 +1203,8 @@ static void op_ended(void *arg, struct call *c, const struct call_cdr *cdr)
 	};
 	int err;
 
+	if (a && a->queued)
+		serve_acd_ended(sc->acd, cdr->tenant_id, a->uuid, cdr->side == CALL_END_CALLEE);
 	if (a) {
 		if (a->run && !a->path[0])
 			snprintf(a->path, sizeof(a->path), "%s", ivr_run_path(a->run));
@@ -1084,8 +1254,14 @@ static void on_media_event(void *arg, const struct media_event *ev)
 	case MEDIA_EV_PLAY_DONE:
 		if (!a || !ev->play.completed)
 			return;
+		if (ev->play.play_id == PLAY_ANNOUNCE) {
+			if (a->queued && !a->routing)
+				hold_music(a); /* back to the music until an agent answers */
+			return;
+		}
 		if (a->routing && ev->play.play_id == a->route_play_id) {
 			a->routing = false;
+			timer_cancel(&a->tmr);
 			route_now(a, a->route.route, a->route_target);
 			return;
 		}
@@ -1244,6 +1420,9 @@ int serve_call_alloc(struct serve_call **scp, const struct serve_call_conf *conf
 		goto out;
 	sc->worker_started = true;
 
+	err = serve_acd_alloc(&sc->acd, l, st, &acd_ops, sc);
+	if (err)
+		goto out;
 	err = call_mgr_alloc(&sc->cm, &cc, &call_ops, sc, txl, loop_timers(l));
 	if (err)
 		goto out;
@@ -1288,8 +1467,11 @@ void serve_call_free(struct serve_call *sc)
 
 	if (!sc)
 		return;
-	call_mgr_free(sc->cm); /* CDRs of the calls still up */
+	sc->stopping = true;
+	call_mgr_free(sc->cm); /* CDRs (and queue_log lines) of the calls still up */
 	sc->cm = NULL;
+	serve_acd_free(sc->acd);
+	sc->acd = NULL;
 	rec_drain(sc);
 	if (sc->worker_started) {
 		pthread_mutex_lock(&sc->mu);

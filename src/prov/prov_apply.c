@@ -168,6 +168,10 @@ static int put_queue(struct store *st, const struct prov_tenant *t, const struct
 	    .max_len = pq->max_len,
 	    .sl_seconds = pq->sl_seconds,
 	    .sl_percent = pq->sl_percent,
+	    .members = pq->members,
+	    .announce_s = pq->announce_s,
+	    .tier_wait_s = pq->tier_wait_s,
+	    .join_empty = pq->join_empty,
 	};
 	int e = store_queue_put(st, &q);
 
@@ -218,6 +222,10 @@ static int apply_tenant(struct store *st, const struct prov_tenant *t, const cha
 		return e;
 	changed |= e > 0;
 	e = store_tenant_recording_put(st, t->id, t->recording);
+	if (e < 0)
+		return e;
+	changed |= e > 0;
+	e = store_tenant_pause_reasons_put(st, t->id, t->pause_reasons);
 	if (e < 0)
 		return e;
 	changed |= e > 0;

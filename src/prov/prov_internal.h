@@ -37,8 +37,10 @@ struct prov_user {
 struct prov_queue {
 	const char *id, *strategy;
 	char *skills, *overflow; /* overflow NULL when none */
+	char *members;		 /* JSON array, NULL: by skills */
 	uint32_t priority, wrapup_s, ring_timeout_s, max_wait_s, max_len;
-	uint32_t sl_seconds, sl_percent;
+	uint32_t sl_seconds, sl_percent, announce_s, tier_wait_s;
+	bool join_empty;
 	long overflow_queue; /* index of the queue it overflows to, or -1 */
 };
 
@@ -80,6 +82,7 @@ struct prov_tenant {
 	char *calendar;	      /* {"holidays":[...],"hours":{...}}, "{}" when none */
 	bool has_hours;	      /* the tenant gives weekly hours (hours nodes may rely on them) */
 	char *recording;      /* "none", "all" or {"queues":[...]} as JSON text */
+	char *pause_reasons;  /* {"2": "break", ...} as JSON text */
 	uint32_t seats;
 	struct prov_trunk *trunks;
 	size_t ntrunks;

@@ -31,8 +31,8 @@
 #define TRUNK_SOURCES_MAX 64
 
 static const char *const strategies[] = {
-    "longest-idle", "round-robin",	"fewest-calls", "least-talk-time",
-    "ring-all",	    "ring-progressive", "random",	"best-skill",
+    "longest-idle",	"round-robin", "fewest-calls", "least-talk-time", "ring-all",
+    "ring-progressive", "random",      "best-skill",   "bullseye",
 };
 
 static const char *const roles[] = {"agent", "supervisor", "tenant-admin"};
@@ -662,13 +662,67 @@ static int parse_service_level(struct prov_vctx *v, const json_t *e, struct prov
 	return err;
 }
 
+/*
+ * Queue members: [{"user": id, "penalty": 0..15}, ...], each a user of the
+ * tenant, once. Absent: the tenant's agents that have the queue's skills.
+ */
+static int parse_members(struct prov_vctx *v, const struct prov_tenant *t, const json_t *e,
+			 struct prov_queue *q)
+{
+	static const char *const fields[] = {"user", "penalty", NULL};
+	const json_t *j = json_object_get(e, "members");
+	size_t mark;
+	int err = 0;
+
+	if (!j)
+		return 0;
+	mark = prov_path_key(v, "members");
+	if (!json_is_array(j)) {
+		err = prov_verr(v, "expected an array, got %s", prov_type_name(j));
+		goto out;
+	}
+	for (size_t i = 0; !err && i < json_array_size(j); i++) {
+		const json_t *m = json_array_get(j, i);
+		size_t im = prov_path_idx(v, i);
+		const char *user = NULL;
+		uint32_t pen;
+
+		err = prov_expect_object(v, m);
+		if (!err)
+			err = prov_check_fields(v, m, fields);
+		if (!err)
+			err = prov_get_str(v, m, "user", PROV_STR_ID, 1, ID_MAX, NULL, &user);
+		if (!err && !prov_ref_find(t->user_ix, t->nusers, user))
+			err =
+			    prov_verr_at(v, "user", "no user \"%s\" in tenant \"%s\"", user, t->id);
+		for (size_t k = 0; !err && k < i; k++) {
+			const json_t *o = json_object_get(json_array_get(j, k), "user");
+
+			if (json_is_string(o) && !strcmp(json_string_value(o), user))
+				err = prov_verr_at(v, "user",
+						   "duplicate member \"%s\" (also members[%zu])",
+						   user, k);
+		}
+		if (!err)
+			err = prov_get_uint(v, m, "penalty", 0, 15, 0, &pen);
+		prov_path_pop(v, im);
+	}
+	if (!err)
+		err = prov_dump(v, j, &q->members);
+out:
+	prov_path_pop(v, mark);
+	return err;
+}
+
 static int parse_queue(struct prov_vctx *v, const struct prov_tenant *t, const json_t *e,
 		       struct prov_queue *q)
 {
 	static const char *const fields[] = {
-	    "id",	  "strategy", "skills",	  "priority",	   "wrapup_s", "ring_timeout_s",
-	    "max_wait_s", "max_len",  "overflow", "service_level", NULL,
+	    "id",	  "strategy",	 "skills",   "priority",      "wrapup_s", "ring_timeout_s",
+	    "max_wait_s", "max_len",	 "overflow", "service_level", "members",  "announce_s",
+	    "join_empty", "tier_wait_s", NULL,
 	};
+	const json_t *je;
 	char qb[PROV_ECHO_MAX * 4 + 8];
 	const json_t *ov;
 	size_t k;
@@ -702,6 +756,22 @@ static int parse_queue(struct prov_vctx *v, const struct prov_tenant *t, const j
 		err = prov_get_uint(v, e, "max_len", 0, 100000, 0, &q->max_len);
 	if (!err)
 		err = parse_service_level(v, e, q);
+	if (!err)
+		err = prov_get_uint(v, e, "announce_s", 0, 3600, 0, &q->announce_s);
+	if (!err && q->announce_s && q->announce_s < 10)
+		err = prov_verr_at(v, "announce_s", "must be 0 (none) or at least 10, got %u",
+				   q->announce_s);
+	if (!err)
+		err = prov_get_uint(v, e, "tier_wait_s", 1, 3600, 30, &q->tier_wait_s);
+	je = json_object_get(e, "join_empty");
+	q->join_empty = true;
+	if (!err && je && !json_is_boolean(je))
+		err = prov_verr_at(v, "join_empty", "expected true or false, got %s",
+				   prov_type_name(je));
+	else if (je)
+		q->join_empty = json_is_true(je);
+	if (!err)
+		err = parse_members(v, t, e, q);
 	ov = json_object_get(e, "overflow");
 	if (!err && ov) {
 		size_t mark = prov_path_key(v, "overflow");
@@ -973,11 +1043,48 @@ out:
 	return err;
 }
 
+/* Not-ready reasons: {"2": "break", ...}, codes 2..99 (1 is "missed"), names as ids. */
+static int parse_pause_reasons(struct prov_vctx *v, const json_t *tj, struct prov_tenant *t)
+{
+	const json_t *j = json_object_get(tj, "pause_reasons");
+	const char *key;
+	json_t *val;
+	size_t mark;
+	int err;
+
+	if (!j)
+		return prov_text_dup(v, "{}", &t->pause_reasons);
+	mark = prov_path_key(v, "pause_reasons");
+	err = prov_expect_object(v, j);
+	json_object_foreach((json_t *)j, key, val)
+	{
+		size_t m = prov_path_key(v, key);
+		char *end = NULL;
+		long code = strtol(key, &end, 10);
+		const char *name;
+
+		if (err)
+			break;
+		if (!*key || *end || key[0] == '0' || code < 2 || code > 99)
+			err = prov_verr(v, "reason codes are 2 to 99 (1 is \"missed\")");
+		else
+			err = prov_check_str(v, val, PROV_STR_ID, 1, ID_MAX, &name);
+		if (!err && !strcmp(name, "missed"))
+			err = prov_verr(v, "\"missed\" is the platform's reason 1");
+		prov_path_pop(v, m);
+	}
+	if (!err)
+		err = prov_dump(v, j, &t->pause_reasons);
+	prov_path_pop(v, mark);
+	return err;
+}
+
 static int parse_tenant(struct prov_vctx *v, const json_t *tj, struct prov_tenant *t)
 {
 	static const char *const fields[] = {
-	    "id",	"name",	  "domain", "seats",  "district", "park",    "timezone",  "hours",
-	    "holidays", "trunks", "users",  "queues", "ivr",	  "numbers", "recording", NULL,
+	    "id",	"name",	   "domain",	"seats",	 "district", "park",
+	    "timezone", "hours",   "holidays",	"trunks",	 "users",    "queues",
+	    "ivr",	"numbers", "recording", "pause_reasons", NULL,
 	};
 	const json_t *nums = json_object_get(tj, "numbers");
 	int err;
@@ -1013,6 +1120,8 @@ static int parse_tenant(struct prov_vctx *v, const json_t *tj, struct prov_tenan
 		err = collect_ids(v, tj, "ivr", "ivr", &t->ivr_ix, &t->nivr);
 	if (!err)
 		err = parse_recording(v, tj, t);
+	if (!err)
+		err = parse_pause_reasons(v, tj, t);
 	if (!err && nums && !json_is_array(nums))
 		err = prov_verr_at(v, "numbers", "expected an array, got %s", prov_type_name(nums));
 	if (err)
@@ -1195,6 +1304,7 @@ struct prov_doc *prov_doc_free(struct prov_doc *doc)
 		for (size_t k = 0; t->queues && k < t->nqueues; k++) {
 			mem_free(t->queues[k].skills);
 			mem_free(t->queues[k].overflow);
+			mem_free(t->queues[k].members);
 		}
 		for (size_t k = 0; t->ivr && k < t->nivr; k++)
 			prov_ivr_reset(&t->ivr[k]);
@@ -1204,6 +1314,7 @@ struct prov_doc *prov_doc_free(struct prov_doc *doc)
 		mem_free(t->trunk_ix);
 		mem_free(t->calendar);
 		mem_free(t->recording);
+		mem_free(t->pause_reasons);
 		for (size_t k = 0; t->numbers && k < t->nnumbers; k++)
 			mem_free(t->numbers[k].route);
 		mem_free(t->users);

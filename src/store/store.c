@@ -236,6 +236,34 @@ int store_queue_put(struct store *st, const struct store_queue *q)
 	return st->ops->queue_put(st, q);
 }
 
+int store_queue_list(struct store *st, const char *tenant_id, store_queue_h *h, void *arg)
+{
+	if (!st || !tenant_id || !h)
+		return -EINVAL;
+	return st->ops->queue_list(st, tenant_id, h, arg);
+}
+
+int store_user_list(struct store *st, const char *tenant_id, store_user_h *h, void *arg)
+{
+	if (!st || !tenant_id || !h)
+		return -EINVAL;
+	return st->ops->user_list(st, tenant_id, h, arg);
+}
+
+int store_tenant_pause_reasons_put(struct store *st, const char *tenant_id, const char *json)
+{
+	if (!st || !tenant_id || !json)
+		return -EINVAL;
+	return st->ops->pause_reasons_put(st, tenant_id, json);
+}
+
+int store_tenant_pause_reasons_get(struct store *st, const char *tenant_id, char **jsonp)
+{
+	if (!st || !tenant_id || !jsonp)
+		return -EINVAL;
+	return st->ops->pause_reasons_get(st, tenant_id, jsonp);
+}
+
 int store_ivr_put(struct store *st, const char *tenant_id, const char *id, const char *json)
 {
 	if (!st || !tenant_id || !id || !json)
@@ -317,4 +345,40 @@ int store_recording_get(struct store *st, const char *path, struct store_recordi
 	if (!st || !path || !out)
 		return -EINVAL;
 	return st->ops->recording_get(st, path, out);
+}
+
+int store_qlog_append(struct store *st, const char *tenant_id, int64_t time_s, const char *line)
+{
+	if (!st || !tenant_id || !line || strchr(line, '\n'))
+		return -EINVAL;
+	return st->ops->qlog_append(st, tenant_id, time_s, line);
+}
+
+int store_qlog_list(struct store *st, const char *tenant_id, int64_t from_s, int64_t to_s,
+		    store_qlog_h *h, void *arg)
+{
+	if (!st || !tenant_id || !h)
+		return -EINVAL;
+	return st->ops->qlog_list(st, tenant_id, from_s, to_s, h, arg);
+}
+
+int store_presence_put(struct store *st, const struct store_presence *p)
+{
+	if (!st || !p || !p->tenant_id || !p->user_id)
+		return -EINVAL;
+	return st->ops->presence_put(st, p);
+}
+
+int store_presence_del(struct store *st, const char *tenant_id, const char *user_id)
+{
+	if (!st || !tenant_id || !user_id)
+		return -EINVAL;
+	return st->ops->presence_del(st, tenant_id, user_id);
+}
+
+int store_presence_list(struct store *st, const char *tenant_id, store_presence_h *h, void *arg)
+{
+	if (!st || !tenant_id || !h)
+		return -EINVAL;
+	return st->ops->presence_list(st, tenant_id, h, arg);
 }

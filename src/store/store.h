@@ -33,6 +33,7 @@
 #ifndef STORE_STORE_H
 #define STORE_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -132,6 +133,16 @@ int store_tenant_calendar_get(struct store *st, const char *tenant_id, char **js
 int store_tenant_recording_put(struct store *st, const char *tenant_id, const char *json);
 int store_tenant_recording_get(struct store *st, const char *tenant_id, char **jsonp);
 
+/*
+ * The tenant's not-ready (pause) reasons as JSON text: an object from a
+ * code ("2".."99", dialled after the not-ready feature code) to a reason
+ * name, e.g. {"2": "break", "3": "training"}; "{}" when it has none. Code 1
+ * is the platform's ("missed": an offer not answered). Put and get as the
+ * recording policy.
+ */
+int store_tenant_pause_reasons_put(struct store *st, const char *tenant_id, const char *json);
+int store_tenant_pause_reasons_get(struct store *st, const char *tenant_id, char **jsonp);
+
 struct store_number {
 	char number[STORE_NUMBER_SIZE]; /* unique platform-wide */
 	char tenant_id[STORE_ID_SIZE];
@@ -155,6 +166,14 @@ struct store_user {
 /* -ENOENT when the tenant does not exist. 1 when the user or its
  * credentials changed. */
 int store_user_put(struct store *st, const struct store_user *u);
+/*
+ * Every user of @tenant_id in id order (realm and HA1s NULL: credentials
+ * are not listed). The strings are the backend's, valid during the call
+ * only. Returns how many were visited, the handler's non-zero return, or
+ * -errno.
+ */
+typedef int(store_user_h)(const struct store_user *u, void *arg);
+int store_user_list(struct store *st, const char *tenant_id, store_user_h *h, void *arg);
 
 enum store_ha1_alg {
 	STORE_HA1_MD5,	  /* RFC 2617/7616: MD5(user ":" realm ":" password) */
@@ -185,11 +204,20 @@ struct store_queue {
 	const char *strategy; /* a name from docs/PROVISIONING.md */
 	const char *skills;   /* JSON object: skill -> minimum level */
 	const char *overflow; /* JSON route, or NULL for none */
+	/* JSON array of {"user": id, "penalty": n}, or NULL: the members are
+	 * the tenant's agents that have the queue's skills. */
+	const char *members;
 	uint32_t priority, wrapup_s, ring_timeout_s, max_wait_s, max_len;
 	uint32_t sl_seconds, sl_percent; /* service level: sl_percent% within sl_seconds */
+	uint32_t announce_s;		 /* position announcements every ...; 0: none */
+	uint32_t tier_wait_s;		 /* bullseye: a tier joins every ... */
+	bool join_empty;		 /* callers may wait when no member is logged in */
 };
 
 int store_queue_put(struct store *st, const struct store_queue *q);
+/* Every queue of @tenant_id in id order; as store_user_list(). */
+typedef int(store_queue_h)(const struct store_queue *q, void *arg);
+int store_queue_list(struct store *st, const char *tenant_id, store_queue_h *h, void *arg);
 
 /* @json: the IVR flow (or menu) as validated JSON text. */
 int store_ivr_put(struct store *st, const char *tenant_id, const char *id, const char *json);
@@ -331,5 +359,41 @@ struct store_recording {
 
 int store_recording_put(struct store *st, const struct store_recording *r);
 int store_recording_get(struct store *st, const char *path, struct store_recording *out);
+
+/* ---- ACD ---- */
+
+/*
+ * The queue_log of a tenant (docs/ACD.md): lines in Asterisk's format,
+ * appended in order, never changed. @time_s is the line's epoch (its first
+ * field), kept apart for range queries. Many appends in one
+ * store_begin()/store_commit() cost one sync.
+ */
+int store_qlog_append(struct store *st, const char *tenant_id, int64_t time_s, const char *line);
+/*
+ * The lines of @tenant_id with @from_s <= time < @to_s, in the order they
+ * were appended. @line is valid during the call only. Returns how many were
+ * visited, the handler's non-zero return, or -errno.
+ */
+typedef int(store_qlog_h)(int64_t time_s, const char *line, void *arg);
+int store_qlog_list(struct store *st, const char *tenant_id, int64_t from_s, int64_t to_s,
+		    store_qlog_h *h, void *arg);
+
+/*
+ * An agent's presence: logged in (ready, or not ready with a reason code)
+ * since @since_ms; logged-out agents have no row. What an ACD restores
+ * after a restart.
+ */
+struct store_presence {
+	const char *tenant_id, *user_id;
+	bool ready;
+	uint32_t reason; /* not ready: the code; 0 when ready */
+	int64_t since_ms;
+};
+
+int store_presence_put(struct store *st, const struct store_presence *p);
+/* 0, or -ENOENT when the agent was logged out already. */
+int store_presence_del(struct store *st, const char *tenant_id, const char *user_id);
+typedef int(store_presence_h)(const struct store_presence *p, void *arg);
+int store_presence_list(struct store *st, const char *tenant_id, store_presence_h *h, void *arg);
 
 #endif

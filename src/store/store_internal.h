@@ -26,6 +26,8 @@ struct store_ops {
 	int (*calendar_get)(struct store *st, const char *tenant_id, char **jsonp);
 	int (*recording_policy_put)(struct store *st, const char *tenant_id, const char *json);
 	int (*recording_policy_get)(struct store *st, const char *tenant_id, char **jsonp);
+	int (*pause_reasons_put)(struct store *st, const char *tenant_id, const char *json);
+	int (*pause_reasons_get)(struct store *st, const char *tenant_id, char **jsonp);
 	int (*trunk_put)(struct store *st, const struct store_trunk *t);
 	int (*trunk_sources)(struct store *st, const char *tenant_id, store_trunk_source_h *h,
 			     void *arg);
@@ -35,6 +37,8 @@ struct store_ops {
 	int (*user_get_ha1)(struct store *st, const char *domain, const char *user, const char *alg,
 			    char out[STORE_HA1_SIZE]);
 	int (*queue_put)(struct store *st, const struct store_queue *q);
+	int (*queue_list)(struct store *st, const char *tenant_id, store_queue_h *h, void *arg);
+	int (*user_list)(struct store *st, const char *tenant_id, store_user_h *h, void *arg);
 	int (*ivr_put)(struct store *st, const char *tenant_id, const char *id, const char *json);
 	int (*ivr_get)(struct store *st, const char *tenant_id, const char *id, char **jsonp);
 	int (*prune)(struct store *st, enum store_kind kind, const char *tenant_id,
@@ -49,6 +53,14 @@ struct store_ops {
 			store_cdr_h *h, void *arg);
 	int (*recording_put)(struct store *st, const struct store_recording *r);
 	int (*recording_get)(struct store *st, const char *path, struct store_recording *out);
+	int (*qlog_append)(struct store *st, const char *tenant_id, int64_t time_s,
+			   const char *line);
+	int (*qlog_list)(struct store *st, const char *tenant_id, int64_t from_s, int64_t to_s,
+			 store_qlog_h *h, void *arg);
+	int (*presence_put)(struct store *st, const struct store_presence *p);
+	int (*presence_del)(struct store *st, const char *tenant_id, const char *user_id);
+	int (*presence_list)(struct store *st, const char *tenant_id, store_presence_h *h,
+			     void *arg);
 };
 
 struct store {

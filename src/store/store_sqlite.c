@@ -126,6 +126,29 @@ static const struct {
      * {"queues": [...]}; existing tenants record nothing. */
     {5, "ALTER TABLE tenants ADD COLUMN recording TEXT NOT NULL DEFAULT '\"none\"'"
 	"  CHECK (json_valid(recording));"},
+    /* The ACD: queue members and announcements, pause reasons, the
+     * queue_log (history: no foreign key), and agents' presence. */
+    {6, "ALTER TABLE queues ADD COLUMN members TEXT"
+	"  CHECK (members IS NULL OR json_valid(members));"
+	"ALTER TABLE queues ADD COLUMN announce_s INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE queues ADD COLUMN tier_wait_s INTEGER NOT NULL DEFAULT 30;"
+	"ALTER TABLE queues ADD COLUMN join_empty INTEGER NOT NULL DEFAULT 1;"
+	"ALTER TABLE tenants ADD COLUMN pause_reasons TEXT NOT NULL DEFAULT '{}'"
+	"  CHECK (json_valid(pause_reasons));"
+	"CREATE TABLE queue_log ("
+	"  seq INTEGER PRIMARY KEY,"
+	"  tenant_id TEXT NOT NULL,"
+	"  time INTEGER NOT NULL,"
+	"  line TEXT NOT NULL);"
+	"CREATE INDEX queue_log_tenant ON queue_log(tenant_id, time);"
+	"CREATE TABLE presence ("
+	"  tenant_id TEXT NOT NULL,"
+	"  user_id TEXT NOT NULL,"
+	"  ready INTEGER NOT NULL,"
+	"  reason INTEGER NOT NULL,"
+	"  since_ms INTEGER NOT NULL,"
+	"  PRIMARY KEY (tenant_id, user_id),"
+	"  FOREIGN KEY (tenant_id, user_id) REFERENCES users(tenant_id, id) ON DELETE CASCADE);"},
 };
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
@@ -142,6 +165,15 @@ enum stmt_id {
 	S_CALENDAR_GET,
 	S_RECPOL_PUT,
 	S_RECPOL_GET,
+	S_PAUSE_PUT,
+	S_PAUSE_GET,
+	S_QUEUE_LIST,
+	S_USER_LIST,
+	S_QLOG_PUT,
+	S_QLOG_LIST,
+	S_PRES_PUT,
+	S_PRES_DEL,
+	S_PRES_LIST,
 	S_TRUNK_PUT,
 	S_TRUNK_SOURCES,
 	S_PRUNE_TRUNK,
@@ -196,6 +228,23 @@ static const char *const sql[S_N] = {
     [S_CALENDAR_GET] = "SELECT calendar FROM tenants WHERE id = ?1",
     [S_RECPOL_PUT] = "UPDATE tenants SET recording = ?2 WHERE id = ?1 AND recording IS NOT ?2",
     [S_RECPOL_GET] = "SELECT recording FROM tenants WHERE id = ?1",
+    [S_PAUSE_PUT] = "UPDATE tenants SET pause_reasons = ?2 WHERE id = ?1"
+		    " AND pause_reasons IS NOT ?2",
+    [S_PAUSE_GET] = "SELECT pause_reasons FROM tenants WHERE id = ?1",
+    [S_QUEUE_LIST] = "SELECT id, strategy, skills, overflow, members, priority, wrapup_s,"
+		     " ring_timeout_s, max_wait_s, max_len, sl_seconds, sl_percent, announce_s,"
+		     " tier_wait_s, join_empty FROM queues WHERE tenant_id = ?1 ORDER BY id",
+    [S_USER_LIST] = "SELECT id, name, roles, skills FROM users WHERE tenant_id = ?1 ORDER BY id",
+    [S_QLOG_PUT] = "INSERT INTO queue_log (tenant_id, time, line) VALUES (?1, ?2, ?3)",
+    [S_QLOG_LIST] = "SELECT time, line FROM queue_log WHERE tenant_id = ?1 AND time >= ?2"
+		    " AND time < ?3 ORDER BY seq",
+    [S_PRES_PUT] =
+	"INSERT INTO presence (tenant_id, user_id, ready, reason, since_ms)"
+	" VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (tenant_id, user_id) DO UPDATE SET"
+	" ready = excluded.ready, reason = excluded.reason, since_ms = excluded.since_ms",
+    [S_PRES_DEL] = "DELETE FROM presence WHERE tenant_id = ?1 AND user_id = ?2",
+    [S_PRES_LIST] = "SELECT user_id, ready, reason, since_ms FROM presence WHERE tenant_id = ?1"
+		    " ORDER BY user_id",
     [S_TRUNK_PUT] = "INSERT INTO trunks (tenant_id, id, sources) VALUES (?1, ?2, ?3)"
 		    " ON CONFLICT (tenant_id, id) DO UPDATE SET sources = excluded.sources"
 		    " WHERE sources IS NOT excluded.sources",
@@ -223,18 +272,23 @@ static const char *const sql[S_N] = {
 		  " AND c.realm = t.domain",
     [S_QUEUE_PUT] =
 	"INSERT INTO queues (tenant_id, id, strategy, skills, overflow, priority, wrapup_s,"
-	" ring_timeout_s, max_wait_s, max_len, sl_seconds, sl_percent)"
-	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+	" ring_timeout_s, max_wait_s, max_len, sl_seconds, sl_percent, members, announce_s,"
+	" tier_wait_s, join_empty)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
 	" ON CONFLICT (tenant_id, id) DO UPDATE SET strategy = excluded.strategy,"
 	" skills = excluded.skills, overflow = excluded.overflow, priority = excluded.priority,"
 	" wrapup_s = excluded.wrapup_s, ring_timeout_s = excluded.ring_timeout_s,"
 	" max_wait_s = excluded.max_wait_s, max_len = excluded.max_len,"
-	" sl_seconds = excluded.sl_seconds, sl_percent = excluded.sl_percent"
+	" sl_seconds = excluded.sl_seconds, sl_percent = excluded.sl_percent,"
+	" members = excluded.members, announce_s = excluded.announce_s,"
+	" tier_wait_s = excluded.tier_wait_s, join_empty = excluded.join_empty"
 	" WHERE strategy IS NOT excluded.strategy OR skills IS NOT excluded.skills"
 	" OR overflow IS NOT excluded.overflow OR priority IS NOT excluded.priority"
 	" OR wrapup_s IS NOT excluded.wrapup_s OR ring_timeout_s IS NOT excluded.ring_timeout_s"
 	" OR max_wait_s IS NOT excluded.max_wait_s OR max_len IS NOT excluded.max_len"
-	" OR sl_seconds IS NOT excluded.sl_seconds OR sl_percent IS NOT excluded.sl_percent",
+	" OR sl_seconds IS NOT excluded.sl_seconds OR sl_percent IS NOT excluded.sl_percent"
+	" OR members IS NOT excluded.members OR announce_s IS NOT excluded.announce_s"
+	" OR tier_wait_s IS NOT excluded.tier_wait_s OR join_empty IS NOT excluded.join_empty",
     [S_IVR_PUT] = "INSERT INTO ivr (tenant_id, id, definition) VALUES (?1, ?2, ?3)"
 		  " ON CONFLICT (tenant_id, id) DO UPDATE SET definition = excluded.definition"
 		  " WHERE definition IS NOT excluded.definition",
@@ -351,6 +405,11 @@ static int bind_text(sqlite3_stmt *q, int i, const char *v)
 }
 
 /* Run a statement to completion; >= 0 rows changed, or -errno. */
+static const char *col_str(sqlite3_stmt *q, int col)
+{
+	return (const char *)sqlite3_column_text(q, col);
+}
+
 static int step_changes(struct sq *s, sqlite3_stmt *q, int rc)
 {
 	if (rc == SQLITE_OK) {
@@ -741,7 +800,211 @@ static int sq_queue_put(struct store *st, const struct store_queue *qu)
 	sqlite3_bind_int64(q, 9, qu->max_wait_s);
 	sqlite3_bind_int64(q, 10, qu->max_len);
 	sqlite3_bind_int64(q, 11, qu->sl_seconds);
-	return step_changes(s, q, sqlite3_bind_int64(q, 12, qu->sl_percent));
+	sqlite3_bind_int64(q, 12, qu->sl_percent);
+	bind_text(q, 13, qu->members);
+	sqlite3_bind_int64(q, 14, qu->announce_s);
+	sqlite3_bind_int64(q, 15, qu->tier_wait_s);
+	return step_changes(s, q, sqlite3_bind_int64(q, 16, qu->join_empty));
+}
+
+static uint32_t col_u32(sqlite3_stmt *q, int i)
+{
+	int64_t v = sqlite3_column_int64(q, i);
+
+	return v < 0 ? 0 : v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+static int sq_queue_list(struct store *st, const char *tenant_id, store_queue_h *h, void *arg)
+{
+	struct sq *s = sq_of(st);
+	sqlite3_stmt *q = NULL;
+	int rc, n = 0, err = stmt_get(s, S_QUEUE_LIST, &q);
+
+	if (err)
+		return err;
+	bind_text(q, 1, tenant_id);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct store_queue r = {
+		    .tenant_id = tenant_id,
+		    .id = col_str(q, 0),
+		    .strategy = col_str(q, 1),
+		    .skills = col_str(q, 2),
+		    .overflow = (const char *)sqlite3_column_text(q, 3),
+		    .members = (const char *)sqlite3_column_text(q, 4),
+		    .priority = col_u32(q, 5),
+		    .wrapup_s = col_u32(q, 6),
+		    .ring_timeout_s = col_u32(q, 7),
+		    .max_wait_s = col_u32(q, 8),
+		    .max_len = col_u32(q, 9),
+		    .sl_seconds = col_u32(q, 10),
+		    .sl_percent = col_u32(q, 11),
+		    .announce_s = col_u32(q, 12),
+		    .tier_wait_s = col_u32(q, 13),
+		    .join_empty = sqlite3_column_int64(q, 14) != 0,
+		};
+
+		if (!r.id || !r.strategy || !r.skills) {
+			err = -ENOMEM;
+			break;
+		}
+		err = h(&r, arg);
+		if (err)
+			break;
+		n++;
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = sq_err(s, rc);
+	stmt_done(q);
+	return err ? err : n;
+}
+
+static int sq_user_list(struct store *st, const char *tenant_id, store_user_h *h, void *arg)
+{
+	struct sq *s = sq_of(st);
+	sqlite3_stmt *q = NULL;
+	int rc, n = 0, err = stmt_get(s, S_USER_LIST, &q);
+
+	if (err)
+		return err;
+	bind_text(q, 1, tenant_id);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct store_user u = {
+		    .tenant_id = tenant_id,
+		    .id = col_str(q, 0),
+		    .name = col_str(q, 1),
+		    .roles = col_str(q, 2),
+		    .skills = col_str(q, 3),
+		};
+
+		if (!u.id || !u.name || !u.roles || !u.skills) {
+			err = -ENOMEM;
+			break;
+		}
+		err = h(&u, arg);
+		if (err)
+			break;
+		n++;
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = sq_err(s, rc);
+	stmt_done(q);
+	return err ? err : n;
+}
+
+static int sq_pause_get(struct store *st, const char *tenant_id, char **jsonp)
+{
+	return tenant_text_get(sq_of(st), S_PAUSE_GET, tenant_id, jsonp);
+}
+
+static int sq_pause_put(struct store *st, const char *tenant_id, const char *json)
+{
+	return tenant_text_put(sq_of(st), S_PAUSE_PUT, S_PAUSE_GET, tenant_id, json);
+}
+
+static int sq_qlog_append(struct store *st, const char *tenant_id, int64_t time_s, const char *line)
+{
+	struct sq *s = sq_of(st);
+	sqlite3_stmt *q = NULL;
+	int err = stmt_get(s, S_QLOG_PUT, &q);
+
+	if (err)
+		return err;
+	bind_text(q, 1, tenant_id);
+	sqlite3_bind_int64(q, 2, time_s);
+	err = step_changes(s, q, bind_text(q, 3, line));
+	return err < 0 ? err : 0;
+}
+
+static int sq_qlog_list(struct store *st, const char *tenant_id, int64_t from_s, int64_t to_s,
+			store_qlog_h *h, void *arg)
+{
+	struct sq *s = sq_of(st);
+	sqlite3_stmt *q = NULL;
+	int rc, n = 0, err = stmt_get(s, S_QLOG_LIST, &q);
+
+	if (err)
+		return err;
+	bind_text(q, 1, tenant_id);
+	sqlite3_bind_int64(q, 2, from_s);
+	sqlite3_bind_int64(q, 3, to_s);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *line = col_str(q, 1);
+
+		if (!line) {
+			err = -ENOMEM;
+			break;
+		}
+		err = h(sqlite3_column_int64(q, 0), line, arg);
+		if (err)
+			break;
+		n++;
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = sq_err(s, rc);
+	stmt_done(q);
+	return err ? err : n;
+}
+
+static int sq_presence_put(struct store *st, const struct store_presence *p)
+{
+	struct sq *s = sq_of(st);
+	sqlite3_stmt *q = NULL;
+	int err = stmt_get(s, S_PRES_PUT, &q);
+
+	if (err)
+		return err;
+	bind_text(q, 1, p->tenant_id);
+	bind_text(q, 2, p->user_id);
+	sqlite3_bind_int64(q, 3, p->ready);
+	sqlite3_bind_int64(q, 4, p->reason);
+	err = step_changes(s, q, sqlite3_bind_int64(q, 5, p->since_ms));
+	return err < 0 ? err : 0;
+}
+
+static int sq_presence_del(struct store *st, const char *tenant_id, const char *user_id)
+{
+	struct sq *s = sq_of(st);
+	sqlite3_stmt *q = NULL;
+	int err = stmt_get(s, S_PRES_DEL, &q);
+
+	if (err)
+		return err;
+	bind_text(q, 1, tenant_id);
+	err = step_changes(s, q, bind_text(q, 2, user_id));
+	return err < 0 ? err : err ? 0 : -ENOENT;
+}
+
+static int sq_presence_list(struct store *st, const char *tenant_id, store_presence_h *h, void *arg)
+{
+	struct sq *s = sq_of(st);
+	sqlite3_stmt *q = NULL;
+	int rc, n = 0, err = stmt_get(s, S_PRES_LIST, &q);
+
+	if (err)
+		return err;
+	bind_text(q, 1, tenant_id);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct store_presence p = {
+		    .tenant_id = tenant_id,
+		    .user_id = col_str(q, 0),
+		    .ready = sqlite3_column_int64(q, 1) != 0,
+		    .reason = col_u32(q, 2),
+		    .since_ms = sqlite3_column_int64(q, 3),
+		};
+
+		if (!p.user_id) {
+			err = -ENOMEM;
+			break;
+		}
+		err = h(&p, arg);
+		if (err)
+			break;
+		n++;
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = sq_err(s, rc);
+	stmt_done(q);
+	return err ? err : n;
 }
 
 static int sq_ivr_put(struct store *st, const char *tenant_id, const char *id, const char *json)
@@ -878,11 +1141,6 @@ static int sq_binding_expire(struct store *st, int64_t now)
 	if (err)
 		return err;
 	return step_changes(s, q, sqlite3_bind_int64(q, 1, now));
-}
-
-static const char *col_str(sqlite3_stmt *q, int col)
-{
-	return (const char *)sqlite3_column_text(q, col);
 }
 
 static int sq_binding_list(struct store *st, store_binding_h *h, void *arg)
@@ -1061,6 +1319,15 @@ static const struct store_ops sqlite_ops = {
     .calendar_get = sq_calendar_get,
     .recording_policy_put = sq_recpol_put,
     .recording_policy_get = sq_recpol_get,
+    .pause_reasons_put = sq_pause_put,
+    .pause_reasons_get = sq_pause_get,
+    .queue_list = sq_queue_list,
+    .user_list = sq_user_list,
+    .qlog_append = sq_qlog_append,
+    .qlog_list = sq_qlog_list,
+    .presence_put = sq_presence_put,
+    .presence_del = sq_presence_del,
+    .presence_list = sq_presence_list,
     .trunk_put = sq_trunk_put,
     .trunk_sources = sq_trunk_sources,
     .number_put = sq_number_put,

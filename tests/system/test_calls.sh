@@ -122,7 +122,7 @@ agent agent_ring.xml
 caller call_cancel.xml 8585100002; check "CANCEL before the answer: 200, then 487" $?
 wait "$apid"; check "the ringing phone got the CANCEL" $?
 cdr=$(last_cdr)
-[[ "$cdr" == "user:1001,,1001,caller,487,cancel" ]]; check "CDR of the cancelled call ($cdr)" $?
+[[ "$cdr" == "user:1001,,,caller,487,cancel" ]]; check "CDR of the cancelled call ($cdr)" $?
 
 # 6. A caller whose RTP never comes: the platform ends the call (BYE).
 caller call_wait_bye.xml 8585100003; check "RTP timeout: the platform hangs up" $?

@@ -249,7 +249,7 @@ static void op_routed(void *arg, struct call *c, const struct call_route *r)
 	f->routed++;
 	f->last = c;
 	if (r->kind == CALL_ROUTE_USER) {
-		f->dial_err = call_dial_user(c, r->target);
+		f->dial_err = call_dial_user(c, r->target, 0);
 		if (f->dial_err)
 			call_hangup(c, 480, "no-contact");
 	} else {

@@ -55,6 +55,7 @@ TEST(test_store_migrate_v2_to_v3)
 		 "CREATE TABLE tenants (id TEXT PRIMARY KEY, name TEXT NOT NULL,"
 		 " domain TEXT NOT NULL UNIQUE, seats INTEGER NOT NULL,"
 		 " district TEXT NOT NULL, park TEXT NOT NULL);"
+		 "CREATE TABLE queues (tenant_id TEXT NOT NULL, id TEXT NOT NULL);"
 		 "INSERT INTO tenants VALUES ('old', 'Old', 'old.example', 3, '', '');"));
 	TEST_ERR(store_open(&st, db.url, NULL, 0));
 	TEST_EQUALS(store_schema_latest(), store_schema_version(st));
@@ -88,6 +89,7 @@ TEST(test_store_migrate_v4_to_v5)
 		 " domain TEXT NOT NULL UNIQUE, seats INTEGER NOT NULL,"
 		 " district TEXT NOT NULL, park TEXT NOT NULL,"
 		 " timezone TEXT NOT NULL DEFAULT 'UTC', calendar TEXT NOT NULL DEFAULT '{}');"
+		 "CREATE TABLE queues (tenant_id TEXT NOT NULL, id TEXT NOT NULL);"
 		 "INSERT INTO tenants (id, name, domain, seats, district, park)"
 		 " VALUES ('old', 'Old', 'old.example', 3, '', '');"));
 	TEST_ERR(store_open(&st, db.url, NULL, 0));
