@@ -17,6 +17,7 @@ static const struct {
     {"provision", cmd_provision, "apply a provisioning document (tenants, users, queues...)"},
     {"cdr", cmd_cdr, "print a tenant's call detail records as CSV"},
     {"queue-log", cmd_queue_log, "print a tenant's queue_log (Asterisk's format)"},
+    {"metrics", cmd_metrics, "a tenant's queue and agent metrics from its queue_log (JSON)"},
     {"sip-lint", cmd_sip_lint, "check one raw SIP message from stdin, print a JSON summary"},
 };
 

@@ -11,6 +11,7 @@ int cmd_cdr(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_provision(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_metrics(int argc, char **argv);
 int cmd_queue_log(int argc, char **argv);
 int cmd_sip_lint(int argc, char **argv);
 

@@ -21,6 +21,7 @@
 #include "base/mem.h"
 #include "base/timer.h"
 #include "cmd/serve_acd.h"
+#include "qlog/qlog.h"
 
 #define UUID_SIZE    40
 #define FLUSH_MS     10	    /* queue_log lines gather this long per commit */
@@ -44,6 +45,7 @@ struct ainfo {
 	enum acd_agent_state state;
 	int64_t login_ms; /* wall clock, for AGENTLOGOFF */
 	uint64_t wrap_ms; /* engine clock: wrap-up began */
+	bool wrapping;	  /* in wrap-up after a call: WRAPUPEND to come */
 	char last_uuid[UUID_SIZE];
 	char last_queue[STORE_ID_SIZE];
 	bool member; /* of at least one queue */
@@ -185,48 +187,69 @@ static void field_copy(char *dst, size_t size, const char *src)
 	dst[i] = '\0';
 }
 
-/*
- * One queue_log line: epoch|callid|queue|agent|event|data (data fields
- * joined by '|' in @fmt). NULL ids are written as NONE.
- */
-static void qlog(struct tacd *t, const char *uuid, const char *queue, const char *agent,
-		 const char *event, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-static void qlog(struct tacd *t, const char *uuid, const char *queue, const char *agent,
-		 const char *event, const char *fmt, ...)
+/* An event of @type about call @uuid in @queue by @agent; NULL is NONE. */
+static struct qlog_event ev_make(enum qlog_type type, const char *uuid, const char *queue,
+				 const char *agent)
+{
+	struct qlog_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = type;
+	ev.callid = str_cstr(uuid ? uuid : "");
+	ev.queue = str_cstr(queue ? queue : "");
+	ev.agent = str_cstr(agent ? agent : "");
+	return ev;
+}
+
+/* Time-stamp @ev, format it (src/qlog) and queue the line for the store. */
+static void qlog_put(struct tacd *t, struct qlog_event *ev)
 {
 	struct serve_acd *sa = t->sa;
-	char data[512];
-	int64_t now = (int64_t)(clock_real_ms() / 1000);
 	struct qline *q;
-	va_list ap;
 	int n;
 
-	va_start(ap, fmt);
-	vsnprintf(data, sizeof(data), fmt, ap);
-	va_end(ap);
+	ev->time = (int64_t)(clock_real_ms() / 1000);
 	if (sa->npending >= PENDING_MAX) {
 		log_error("queue_log line dropped: the database has refused lines for too long "
 			  "tenant=%s event=%s",
-			  t->tenant, event);
+			  t->tenant, qlog_type_name(ev->type));
 		return;
 	}
 	q = mem_zalloc(sizeof(*q) + LINE_MAX_LEN);
 	if (!q) {
 		log_error("queue_log line dropped: out of memory tenant=%s event=%s", t->tenant,
-			  event);
+			  qlog_type_name(ev->type));
 		return;
 	}
+	n = qlog_format(q->line, LINE_MAX_LEN, ev);
+	if (n <= 0) {
+		log_error("queue_log line not formatted tenant=%s event=%s err=%d", t->tenant,
+			  qlog_type_name(ev->type), n);
+		mem_free(q);
+		return;
+	}
+	q->line[n - 1] = '\0'; /* the store keeps lines without their end */
 	snprintf(q->tenant, sizeof(q->tenant), "%s", t->tenant);
-	q->time_s = now;
-	n = snprintf(q->line, LINE_MAX_LEN, "%lld|%s|%s|%s|%s|%s", (long long)now,
-		     uuid ? uuid : "NONE", queue ? queue : "NONE", agent ? agent : "NONE", event,
-		     data);
-	if (n >= LINE_MAX_LEN)
-		q->line[LINE_MAX_LEN - 1] = '\0';
+	q->time_s = ev->time;
 	list_append(&sa->pending, &q->le);
 	sa->npending++;
 	if (!timer_pending(&sa->flush_tmr))
 		timer_start(loop_timers(sa->l), &sa->flush_tmr, FLUSH_MS, flush_h, sa);
+}
+
+/* An agent-wide event (queue NONE, no call) with a pause reason or a channel. */
+static void qlog_agent(struct tacd *t, enum qlog_type type, const char *agent, const char *text,
+		       uint32_t logintime)
+{
+	struct qlog_event ev = ev_make(type, NULL, NULL, agent);
+
+	if (type == QLOG_AGENTLOGIN || type == QLOG_AGENTLOGOFF) {
+		ev.d.login.channel = str_cstr(text);
+		ev.d.login.logintime = logintime;
+	} else {
+		ev.d.pause.reason = str_cstr(text);
+	}
+	qlog_put(t, &ev);
 }
 
 /* ---- building a tenant's engine ---- */
@@ -713,18 +736,29 @@ static uint32_t position(const struct task *k)
 	return n;
 }
 
-static const char *exit_event(enum acd_exit_reason r)
+static enum qlog_type exit_event(enum acd_exit_reason r)
 {
 	switch (r) {
 	case ACD_EXITR_EMPTY:
-		return "EXITEMPTY";
+		return QLOG_EXITEMPTY;
 	case ACD_EXITR_FULL:
-		return "EXITFULL";
+		return QLOG_EXITFULL;
 	case ACD_EXITR_TIMEOUT:
 	case ACD_EXITR_LOOP:
 		break;
 	}
-	return "EXITWITHTIMEOUT";
+	return QLOG_EXITWITHTIMEOUT;
+}
+
+/* The task's wait and after-call work are over for its agent (docs/METRICS.md:
+ * one WRAPUPEND per handled call, 0 s when the queue has no wrap-up). */
+static void wrapup_end(struct tacd *t, struct ainfo *a, uint64_t now)
+{
+	struct qlog_event ev = ev_make(QLOG_WRAPUPEND, a->last_uuid, a->last_queue, a->name);
+
+	ev.d.wrapup.secs = a->wrapping ? (uint32_t)((now - a->wrap_ms + 500) / 1000) : 0;
+	a->wrapping = false;
+	qlog_put(t, &ev);
 }
 
 static void presence_save(struct tacd *t, struct ainfo *a, bool in, bool ready, uint32_t reason)
@@ -753,14 +787,11 @@ static void agent_state(struct tacd *t, const struct acd_decision *d)
 		return;
 	prev = a->state;
 	a->state = d->u.agent.state;
-	if (prev == ACD_AGENT_WRAP_UP && a->state != ACD_AGENT_WRAP_UP)
-		qlog(t, a->last_uuid, a->last_queue, a->name, "WRAPUPEND", "%llu",
-		     (unsigned long long)((d->now - a->wrap_ms + 500) / 1000));
-	if (a->state == ACD_AGENT_WRAP_UP)
-		a->wrap_ms = d->now;
+	if (a->wrapping && a->state != ACD_AGENT_WRAP_UP)
+		wrapup_end(t, a, d->now);
 	if (a->state == ACD_AGENT_NOT_READY && d->u.agent.reason == ACD_NR_MISSED &&
 	    prev != ACD_AGENT_NOT_READY) {
-		qlog(t, NULL, NULL, a->name, "PAUSEALL", "missed");
+		qlog_agent(t, QLOG_PAUSEALL, a->name, "missed", 0);
 		presence_save(t, a, true, false, ACD_NR_MISSED);
 	}
 }
@@ -772,9 +803,27 @@ static void on_exit_dec(struct tacd *t, struct task *k, const struct acd_decisio
 	uint64_t waited = k->q_enter_ms ? d->now - k->q_enter_ms : 0;
 	enum serve_acd_exit kind = q ? q->exit_kind : SERVE_ACD_EXIT_HANGUP;
 	char uuid[UUID_SIZE], target[STORE_ID_SIZE];
+	struct qlog_event ev =
+	    ev_make(exit_event(d->u.exit.reason), k->uuid, qname(t, d->queue), NULL);
 
-	qlog(t, k->uuid, qname(t, d->queue), NULL, exit_event(d->u.exit.reason), "%u|%u|%llu",
-	     position(k), k->origpos, (unsigned long long)(waited / 1000));
+	if (!k->q && q) {
+		/* Refused on arrival: the place it would have had. A join-empty
+		 * refusal enters and leaves at once (docs/METRICS.md). */
+		k->origpos = (uint32_t)list_count(&q->tasks) + 1;
+		if (ev.type == QLOG_EXITEMPTY) {
+			struct qlog_event enter = ev_make(QLOG_ENTERQUEUE, k->uuid, q->name, NULL);
+
+			enter.d.enter.callerid = str_cstr(k->caller);
+			enter.d.enter.position = k->origpos;
+			qlog_put(t, &enter);
+		}
+		ev.d.exit.position = k->origpos;
+	} else {
+		ev.d.exit.position = position(k);
+	}
+	ev.d.exit.origpos = k->origpos;
+	ev.d.exit.waittime = (uint32_t)(waited / 1000);
+	qlog_put(t, &ev);
 	if (k->q) {
 		list_unlink(&k->le);
 		k->q = NULL;
@@ -794,6 +843,9 @@ static void on_task_dec(struct tacd *t, const struct acd_decision *d)
 	struct serve_acd *sa = t->sa;
 	struct task *k = task_of(t, d->task);
 	struct ainfo *a = agent_of(t, d->agent);
+	struct qlog_event ev;
+	enum acd_agent_state st;
+	uint32_t why;
 	int err;
 
 	if (!k)
@@ -802,7 +854,9 @@ static void on_task_dec(struct tacd *t, const struct acd_decision *d)
 	case ACD_DEC_OFFER:
 		if (!a)
 			return;
-		qlog(t, k->uuid, qname(t, d->queue), a->name, "RINGSTART", "%s", "");
+		ev = ev_make(QLOG_RINGSTART, k->uuid, qname(t, d->queue), a->name);
+		ev.d.ring.ms = (k->q ? k->q->ring_timeout_s : 0) * 1000;
+		qlog_put(t, &ev);
 		err = sa->ops.offer(sa->arg, k->uuid, a->name,
 				    (k->q ? k->q->ring_timeout_s : 20) + RING_SLACK_S);
 		if (err) {
@@ -828,7 +882,10 @@ static void on_task_dec(struct tacd *t, const struct acd_decision *d)
 		list_append(&k->q->tasks, &k->le);
 		k->q_enter_ms = d->now;
 		k->origpos = position(k);
-		qlog(t, k->uuid, k->q->name, NULL, "ENTERQUEUE", "|%s|%u", k->caller, k->origpos);
+		ev = ev_make(QLOG_ENTERQUEUE, k->uuid, k->q->name, NULL);
+		ev.d.enter.callerid = str_cstr(k->caller);
+		ev.d.enter.position = k->origpos;
+		qlog_put(t, &ev);
 		return;
 	case ACD_EV_CONNECT:
 		if (!a)
@@ -838,28 +895,43 @@ static void on_task_dec(struct tacd *t, const struct acd_decision *d)
 		snprintf(k->agent, sizeof(k->agent), "%s", a->name);
 		snprintf(a->last_uuid, sizeof(a->last_uuid), "%s", k->uuid);
 		snprintf(a->last_queue, sizeof(a->last_queue), "%s", k->q ? k->q->name : "NONE");
-		qlog(t, k->uuid, qname(t, d->queue), a->name, "CONNECT", "%llu|%s|%llu",
-		     (unsigned long long)(d->u.times.wait_ms / 1000), k->uuid,
-		     (unsigned long long)(d->u.times.ring_ms / 1000));
+		ev = ev_make(QLOG_CONNECT, k->uuid, qname(t, d->queue), a->name);
+		ev.d.connect.holdtime = (uint32_t)(d->u.times.wait_ms / 1000);
+		ev.d.connect.bridged = str_cstr(k->uuid);
+		ev.d.connect.ringtime = (uint32_t)(d->u.times.ring_ms / 1000);
+		qlog_put(t, &ev);
 		if (k->q) {
 			list_unlink(&k->le);
 			k->q = NULL;
 		}
 		return;
 	case ACD_EV_ABANDON:
-		qlog(t, k->uuid, qname(t, d->queue), NULL, "ABANDON", "%u|%u|%llu", position(k),
-		     k->origpos, (unsigned long long)(d->u.times.wait_ms / 1000));
+		ev = ev_make(QLOG_ABANDON, k->uuid, qname(t, d->queue), NULL);
+		ev.d.exit.position = position(k);
+		ev.d.exit.origpos = k->origpos;
+		ev.d.exit.waittime = (uint32_t)(d->u.times.wait_ms / 1000);
+		qlog_put(t, &ev);
 		task_free(k);
 		return;
 	case ACD_EV_RINGNOANSWER:
-		qlog(t, k->uuid, qname(t, d->queue), a ? a->name : NULL, "RINGNOANSWER", "%llu",
-		     (unsigned long long)d->u.times.ring_ms);
+		ev = ev_make(QLOG_RINGNOANSWER, k->uuid, qname(t, d->queue), a ? a->name : NULL);
+		ev.d.ring.ms = (uint32_t)d->u.times.ring_ms;
+		qlog_put(t, &ev);
 		return;
 	case ACD_EV_COMPLETE:
-		qlog(t, k->uuid, qname(t, d->queue), a ? a->name : k->agent,
-		     k->by_agent ? "COMPLETEAGENT" : "COMPLETECALLER", "%llu|%llu|%u",
-		     (unsigned long long)(d->u.times.wait_ms / 1000),
-		     (unsigned long long)((d->u.times.talk_ms + 500) / 1000), k->origpos);
+		ev = ev_make(k->by_agent ? QLOG_COMPLETEAGENT : QLOG_COMPLETECALLER, k->uuid,
+			     qname(t, d->queue), a ? a->name : k->agent);
+		ev.d.complete.holdtime = (uint32_t)(d->u.times.wait_ms / 1000);
+		ev.d.complete.calltime = (uint32_t)((d->u.times.talk_ms + 500) / 1000);
+		ev.d.complete.origpos = k->origpos;
+		qlog_put(t, &ev);
+		if (a && !acd_agent_state(t->acd, a->id, &st, &why)) {
+			/* In wrap-up now (WRAPUPEND when it leaves), or none at all. */
+			a->wrapping = st == ACD_AGENT_WRAP_UP;
+			a->wrap_ms = d->now;
+			if (!a->wrapping)
+				wrapup_end(t, a, d->now);
+		}
 		task_free(k);
 		return;
 	case ACD_EV_AGENT_STATE:
@@ -1032,6 +1104,7 @@ int serve_acd_feature(struct serve_acd *sa, const char *tenant, const char *user
 	uint64_t now = now_ms();
 	int64_t real = (int64_t)clock_real_ms();
 	enum acd_agent_state state = ACD_AGENT_LOGGED_OUT;
+	char chan[STORE_ID_SIZE + 8];
 	const char *rname;
 	uint32_t why;
 	int err = 0;
@@ -1051,7 +1124,8 @@ int serve_acd_feature(struct serve_acd *sa, const char *tenant, const char *user
 		if (err)
 			break;
 		a->login_ms = real;
-		qlog(t, NULL, NULL, a->name, "AGENTLOGIN", "SIP/%s", a->name);
+		snprintf(chan, sizeof(chan), "SIP/%s", a->name);
+		qlog_agent(t, QLOG_AGENTLOGIN, a->name, chan, 0);
 		presence_save(t, a, true, true, 0);
 		snprintf(say, size, "You are logged in and ready.");
 		break;
@@ -1063,8 +1137,9 @@ int serve_acd_feature(struct serve_acd *sa, const char *tenant, const char *user
 		err = acd_agent_logout(t->acd, now, a->id);
 		if (err)
 			break;
-		qlog(t, NULL, NULL, a->name, "AGENTLOGOFF", "SIP/%s|%lld", a->name,
-		     (long long)((real - a->login_ms) / 1000));
+		snprintf(chan, sizeof(chan), "SIP/%s", a->name);
+		qlog_agent(t, QLOG_AGENTLOGOFF, a->name, chan,
+			   (uint32_t)((real - a->login_ms) / 1000));
 		presence_save(t, a, false, false, 0);
 		snprintf(say, size, "You are logged out.");
 		break;
@@ -1072,7 +1147,7 @@ int serve_acd_feature(struct serve_acd *sa, const char *tenant, const char *user
 		err = acd_agent_ready(t->acd, now, a->id);
 		if (err)
 			break;
-		qlog(t, NULL, NULL, a->name, "UNPAUSEALL", "%s", "");
+		qlog_agent(t, QLOG_UNPAUSEALL, a->name, "", 0);
 		presence_save(t, a, true, true, 0);
 		snprintf(say, size, "You are ready.");
 		break;
@@ -1085,7 +1160,7 @@ int serve_acd_feature(struct serve_acd *sa, const char *tenant, const char *user
 		err = acd_agent_not_ready(t->acd, now, a->id, reason);
 		if (err)
 			break;
-		qlog(t, NULL, NULL, a->name, "PAUSEALL", "%s", rname ? rname : "");
+		qlog_agent(t, QLOG_PAUSEALL, a->name, rname ? rname : "", 0);
 		presence_save(t, a, true, false, reason);
 		snprintf(say, size, "You are not ready%s%s.", rname ? ": " : "",
 			 rname ? rname : "");

@@ -13,7 +13,8 @@ pid=""
 
 lib_cleanup() {
     [[ -n "$pid" ]] && kill -9 "$pid" 2>/dev/null
-    rm -rf "$tmp"
+    # KEEP_TMP=1: leave the scratch folder (logs, SIPp output) to look at.
+    if [[ -n "${KEEP_TMP:-}" ]]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
 }
 trap lib_cleanup EXIT
 
