@@ -35,7 +35,9 @@ struct fx {
 	/* the application */
 	enum call_route_kind route; /* what the number routes to */
 	int dial_err;
-	unsigned routed, connected, ended;
+	unsigned routed, connected, ended, dial_failed;
+	char failed_user[32];
+	unsigned failed_status;
 	struct call *last;
 	char cdr_cause[32], cdr_agent[32], cdr_route[32];
 	unsigned cdr_status;
@@ -195,6 +197,12 @@ static int op_contacts(void *arg, const char *domain, const char *user, call_con
 		err = h(&ct, harg);
 		return err ? err : 2;
 	}
+	if (!strcmp(user, "1005")) {
+		ct.uri = STR("sip:1005@192.0.2.60:5070");
+		ct.dst = peer4("192.0.2.60", 5070);
+		err = h(&ct, harg);
+		return err ? err : 1;
+	}
 	return 0;
 }
 
@@ -265,6 +273,16 @@ static void op_connected(void *arg, struct call *c)
 	f->connected++;
 }
 
+static void op_dial_failed(void *arg, struct call *c, const char *user, unsigned status)
+{
+	struct fx *f = arg;
+
+	(void)c;
+	f->dial_failed++;
+	snprintf(f->failed_user, sizeof(f->failed_user), "%s", user);
+	f->failed_status = status;
+}
+
 static void op_ended(void *arg, struct call *c, const struct call_cdr *cdr)
 {
 	struct fx *f = arg;
@@ -294,6 +312,7 @@ static const struct call_ops ops = {
     .media_destroy = op_media_destroy,
     .routed = op_routed,
     .connected = op_connected,
+    .dial_failed = op_dial_failed,
     .ended = op_ended,
 };
 
@@ -545,6 +564,72 @@ TEST(test_call_number_to_user)
 	TEST_ASSERT(f->cdr_answered && f->cdr_bridged);
 	TEST_EQUALS(1, f->media_destroyed);
 	TEST_EQUALS(0, call_mgr_count(f->cm));
+out:
+	fx_free(f);
+	return err;
+}
+
+/*
+ * Ringing several users at once (an ACD's ring all), as the application
+ * of an answered caller (user 1005 has one phone): one is stopped by the application (CANCEL, no
+ * report), one fails (busy on one phone, its ring time runs out on the
+ * other: one report for the user), then rung again and answers.
+ */
+TEST(test_call_ring_several_users)
+{
+	struct sip_peer trunk = peer4("192.0.2.200", 5060);
+	struct fx *f = NULL;
+	struct call *c;
+	int n, i, err = 0;
+
+	TEST_ERR(fx_alloc(&f, CALL_ROUTE_IVR));
+	TEST_EQUALS(SIP_TX_RECV_NEW,
+		    send_invite(f, "8585100001", "carrier.example", &trunk, SDP_PCMU, "r1"));
+	c = f->last;
+	TEST_ASSERT(c && call_answered(c));
+	n = (int)f->nsent;
+	TEST_ERR(call_dial_user(c, "1002", 5));
+	TEST_ERR(call_dial_user(c, "1005", 10));
+	TEST_EQUALS(-EALREADY, call_dial_user(c, "1002", 5));
+	TEST_EQUALS(-ENOENT, call_dial_user(c, "1004", 5));
+	TEST_EQUALS(n + 3, (int)f->nsent); /* two phones of 1002, one of 1005 */
+	TEST_ASSERT(call_agent(c) == NULL);
+
+	/* 1005 rings; the application stops it: CANCEL, 487, nothing reported. */
+	TEST_ERR(phone_answer(f, (unsigned)n + 2, 180, "p3", NULL));
+	TEST_ERR(call_dial_cancel(c, "1005"));
+	i = fx_find(f, "CANCEL sip:1005@192.0.2.60:5070");
+	TEST_ASSERT(i >= n);
+	TEST_ERR(phone_answer(f, (unsigned)n + 2, 487, "p3", NULL));
+	TEST_EQUALS(-ENOENT, call_dial_cancel(c, "1005"));
+	TEST_EQUALS(0, f->dial_failed);
+
+	/* 1002: one phone busy, the other rings out after 5 s: one report. */
+	TEST_ERR(phone_answer(f, (unsigned)n, 486, "p1", NULL));
+	TEST_EQUALS(0, f->dial_failed);
+	TEST_ERR(phone_answer(f, (unsigned)n + 1, 180, "p2", NULL));
+	fx_run_to(f, f->now + 5000);
+	TEST_EQUALS(1, f->dial_failed);
+	TEST_STR("1002", str_cstr(f->failed_user));
+	TEST_EQUALS(480, f->failed_status);
+	TEST_ASSERT(fx_find(f, "CANCEL sip:1002@192.0.2.51:5070") >= n);
+	TEST_ERR(phone_answer(f, (unsigned)n + 1, 487, "p2", NULL));
+	TEST_EQUALS(0, f->ended);
+
+	/* Rung again at once (its old forks are gone): it answers, bridged. */
+	n = (int)f->nsent;
+	TEST_ERR(call_dial_user(c, "1002", 5));
+	TEST_EQUALS(n + 2, (int)f->nsent);
+	TEST_ERR(phone_answer(f, (unsigned)n + 1, 180, "p5", NULL));
+	TEST_ERR(phone_answer(f, (unsigned)n, 200, "p4", SDP_PHONE));
+	TEST_EQUALS(1, f->connected);
+	TEST_STR("1002", str_cstr(call_agent(c)));
+	TEST_EQUALS(-EBUSY, call_dial_user(c, "1005", 5));
+	TEST_ASSERT(fx_find(f, "CANCEL sip:1002@192.0.2.51:5070") >= n);
+	TEST_EQUALS(1, f->dial_failed);
+	call_hangup(c, 480, "test");
+	TEST_EQUALS(1, f->ended);
+	TEST_STR("1002", str_cstr(f->cdr_agent));
 out:
 	fx_free(f);
 	return err;

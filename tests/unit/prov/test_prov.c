@@ -103,6 +103,29 @@ static const struct {
      "tenants[0].queues[0].service_level.target: unknown field"},
     {T0 Q0 "},{'id':'general'}]" END,
      "tenants[0].queues[1].id: duplicate queue id \"general\" (also queues[0])"},
+    {T0 Q0 ",'members':[{'user':'1001'}]}]" END,
+     "tenants[0].queues[0].members[0].user: no user \"1001\" in tenant \"acme\""},
+    {T0 U0 "}]" Q0 ",'members':[{'user':'1001'},{'user':'1001','penalty':2}]}]" END,
+     "tenants[0].queues[0].members[1].user: duplicate member \"1001\" (also members[0])"},
+    {T0 U0 "}]" Q0 ",'members':[{'user':'1001','penalty':16}]}]" END,
+     "tenants[0].queues[0].members[0].penalty: must be between 0 and 15, got 16"},
+    {T0 U0 "}]" Q0 ",'members':[{'user':'1001','tier':1}]}]" END,
+     "tenants[0].queues[0].members[0].tier: unknown field"},
+    {T0 Q0 ",'members':{}}]" END, "tenants[0].queues[0].members: expected an array, got an object"},
+    {T0 Q0 ",'announce_s':5}]" END,
+     "tenants[0].queues[0].announce_s: must be 0 (none) or at least 10, got 5"},
+    {T0 Q0 ",'join_empty':1}]" END,
+     "tenants[0].queues[0].join_empty: expected true or false, got an integer"},
+    {T0 Q0 ",'tier_wait_s':0}]" END,
+     "tenants[0].queues[0].tier_wait_s: must be between 1 and 3600, got 0"},
+    {T0 ",'pause_reasons':{'1':'lunch'}" END,
+     "tenants[0].pause_reasons.1: reason codes are 2 to 99 (1 is \"missed\")"},
+    {T0 ",'pause_reasons':{'02':'lunch'}" END,
+     "tenants[0].pause_reasons.02: reason codes are 2 to 99 (1 is \"missed\")"},
+    {T0 ",'pause_reasons':{'2':'missed'}" END,
+     "tenants[0].pause_reasons.2: \"missed\" is the platform's reason 1"},
+    {T0 ",'pause_reasons':{'2':'a b'}" END, "tenants[0].pause_reasons.2: *"},
+    {T0 ",'pause_reasons':[]" END, "tenants[0].pause_reasons: expected an object, got an array"},
     {T0 ",'ivr':[{'id':'main','timeout':{'queue':'x'}}]" END,
      "tenants[0].ivr[0].prompt: required field missing"},
     {T0 ",'ivr':[{'id':'main','prompt':{'tts':'Hi','file':'a.wav'}}]" END,
@@ -593,6 +616,50 @@ TEST(test_prov_recording_policy)
 out:
 	sqlite3_free(d1);
 	sqlite3_free(d2);
+	store_close(st);
+	tmpdb_cleanup(&db);
+	return err;
+}
+
+static int acd_queue_row(const struct store_queue *q, void *arg)
+{
+	char *out = arg;
+
+	snprintf(out, 256, "%s|%s|%s|%u|%u|%d", q->id, q->strategy, q->members ? q->members : "-",
+		 q->announce_s, q->tier_wait_s, q->join_empty);
+	return 0;
+}
+
+/* Queue members, announcements and pause reasons are stored canonical and
+ * applied idempotently. */
+TEST(test_prov_acd_settings)
+{
+	static const char doc[] =
+	    "{'tenants':[{'id':'acme','name':'A','domain':'a.example',"
+	    "'pause_reasons':{'3':'lunch','2':'break'},"
+	    "'users':[{'id':'1001','roles':['agent']},{'id':'1002','roles':['agent']}],"
+	    "'queues':[{'id':'vip','strategy':'bullseye','announce_s':30,'tier_wait_s':15,"
+	    "'join_empty':false,'members':[{'user':'1002','penalty':1},{'user':'1001'}]}]}]}";
+	struct tmpdb db = {0};
+	struct store *st = NULL;
+	struct prov_summary sum;
+	char msg[512], row[256] = "";
+	char *json = NULL;
+	int err = tmpdb_init(&db);
+
+	TEST_ERR(err);
+	TEST_ERR(store_open(&st, db.url, NULL, 0));
+	TEST_ERR(apply_text(st, doc, &sum, msg, sizeof(msg)));
+	TEST_EQUALS(1, store_queue_list(st, "acme", acd_queue_row, row));
+	TEST_ASSERT(!strcmp(row, "vip|bullseye|[{\"penalty\":1,\"user\":\"1002\"},"
+				 "{\"user\":\"1001\"}]|30|15|0"));
+	TEST_ERR(store_tenant_pause_reasons_get(st, "acme", &json));
+	TEST_ASSERT(!strcmp(json, "{\"2\":\"break\",\"3\":\"lunch\"}"));
+	TEST_ERR(apply_text(st, doc, &sum, msg, sizeof(msg)));
+	TEST_EQUALS(0, sum.queues.changed);
+	TEST_EQUALS(0, sum.tenants.changed);
+out:
+	mem_free(json);
 	store_close(st);
 	tmpdb_cleanup(&db);
 	return err;
