@@ -50,9 +50,12 @@ struct dlg {
 struct dialee;
 
 /* One INVITE of the B leg to one contact of a user; freed at its final
- * response (or with the call, which then detaches its transaction). */
+ * response. A fork still waiting for a provisional response when its call
+ * ends outlives the call as an orphan (c NULL, in the manager's list), so
+ * that its CANCEL goes out when the phone's 1xx comes (§9.1). */
 struct fork {
 	struct list_elem le;
+	struct call_mgr *m;
 	struct call *c;
 	struct dialee *d;
 	struct sip_tx *ct; /* ours until its final report */
@@ -125,6 +128,7 @@ struct call_mgr {
 	struct timer_wheel *tw;
 	struct hash *dlgs; /* dlg key -> struct call */
 	struct list calls;
+	struct list orphans; /* struct fork of ended calls, CANCEL pending */
 	size_t count;
 	char via_host[64]; /* "192.0.2.1:5060" or "[2001:db8::1]:5060" */
 };
@@ -296,6 +300,7 @@ int call_mgr_alloc(struct call_mgr **mp, const struct call_conf *conf, const str
 	m->txl = txl;
 	m->tw = tw;
 	list_init(&m->calls);
+	list_init(&m->orphans);
 	if (conf->sip_addr.ss_family == AF_INET6)
 		snprintf(m->via_host, sizeof(m->via_host), "[%s]:%u", ip, port);
 	else
@@ -461,7 +466,7 @@ static void fork_cancel(struct fork *f)
 	f->cancel_sent = true;
 	mbuf_init(&mb, 0);
 	if (!sip_tx_cancel_print(&mb, f->ct))
-		sip_tx_request(NULL, f->c->m->txl, &f->dst, mb.buf, mb.end, NULL, NULL);
+		sip_tx_request(NULL, f->m->txl, &f->dst, mb.buf, mb.end, NULL, NULL);
 	mbuf_reset(&mb);
 }
 
@@ -509,8 +514,14 @@ static void call_free(struct call *c)
 	while (!list_empty(&c->forks)) {
 		struct fork *f = list_entry(list_head(&c->forks), struct fork, le);
 
-		sip_tx_detach(f->ct);
 		list_unlink(&f->le);
+		if (f->cancel && !f->cancel_sent) {
+			f->c = NULL;
+			f->d = NULL;
+			list_append(&m->orphans, &f->le);
+			continue;
+		}
+		sip_tx_detach(f->ct);
 		mem_free(f);
 	}
 	while (!list_empty(&c->dialees)) {
@@ -594,6 +605,14 @@ void call_mgr_free(struct call_mgr *m)
 	{
 		call_end(list_entry(e, struct call, le), CALL_END_SYSTEM, 503, "shutdown", true,
 			 true);
+	}
+	list_for_each_safe(&m->orphans, e, tmp)
+	{
+		struct fork *f = list_entry(e, struct fork, le);
+
+		list_unlink(e);
+		sip_tx_detach(f->ct);
+		mem_free(f);
 	}
 	hash_free(m->dlgs);
 	mem_free(m);
@@ -1259,11 +1278,31 @@ static void fork_won(struct fork *f, const struct sip_msg *resp)
 		m->ops.connected(m->arg, c);
 }
 
+/* A response to the INVITE of a fork whose call is gone: CANCEL it at its
+ * first 1xx, end a dialog its 2xx made; it goes at its final response. */
+static void orphan_resp(struct fork *f, int err, unsigned status, const struct sip_msg *resp)
+{
+	if (!err && status < 200) {
+		f->prov = true;
+		fork_cancel(f);
+		return;
+	}
+	if (!err && status < 300)
+		stray_ack_bye(f->m, resp, &f->dst);
+	list_unlink(&f->le);
+	mem_free(f);
+}
+
 static void fork_resp_h(int err, unsigned status, const struct sip_msg *resp, void *arg)
 {
 	struct fork *f = arg;
 	struct call *c = f->c;
 	struct dialee *d;
+
+	if (!c) {
+		orphan_resp(f, err, status, resp);
+		return;
+	}
 
 	if (!err && status < 200) {
 		f->prov = true;
@@ -1316,6 +1355,7 @@ static int dial_contact(const struct call_contact *ct, void *arg)
 	f = mem_zalloc(sizeof(*f));
 	if (!f)
 		return -ENOMEM;
+	f->m = c->m;
 	f->c = c;
 	f->d = x->d;
 	f->dst = ct->dst;

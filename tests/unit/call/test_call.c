@@ -635,6 +635,47 @@ out:
 	return err;
 }
 
+/*
+ * A call that ends while a phone has not answered its INVITE yet with any
+ * provisional response: the CANCEL goes out when the 1xx comes (§9.1),
+ * after the call is gone; a 2xx instead gets ACK and BYE.
+ */
+TEST(test_call_cancel_after_call_ended)
+{
+	struct sip_peer trunk = peer4("192.0.2.200", 5060);
+	struct fx *f = NULL;
+	int n, i, err = 0;
+
+	TEST_ERR(fx_alloc(&f, CALL_ROUTE_IVR));
+	TEST_EQUALS(SIP_TX_RECV_NEW,
+		    send_invite(f, "8585100001", "carrier.example", &trunk, SDP_PCMU, "o1"));
+	n = (int)f->nsent;
+	TEST_ERR(call_dial_user(f->last, "1005", 10));
+	call_hangup(f->last, 480, "test");
+	TEST_EQUALS(1, f->ended);
+	TEST_EQUALS(-1, fx_find(f, "CANCEL"));
+	TEST_ERR(phone_answer(f, (unsigned)n, 180, "late", NULL));
+	i = fx_find(f, "CANCEL sip:1005@192.0.2.60:5070");
+	TEST_ASSERT(i > n);
+	TEST_ERR(phone_answer(f, (unsigned)n, 487, "late", NULL));
+	TEST_EQUALS(0, f->dial_failed);
+
+	/* The same, answered instead: the dialog it made is ended. */
+	f->nsent = 0;
+	TEST_EQUALS(SIP_TX_RECV_NEW,
+		    send_invite(f, "8585100001", "carrier.example", &trunk, SDP_PCMU, "o2"));
+	n = (int)f->nsent;
+	TEST_ERR(call_dial_user(f->last, "1005", 10));
+	call_hangup(f->last, 480, "test");
+	TEST_ERR(phone_answer(f, (unsigned)n, 200, "late2", SDP_PHONE));
+	TEST_ASSERT(fx_find(f, "ACK sip:1002@192.0.2.50:5070") > n);
+	TEST_ASSERT(fx_find(f, "BYE sip:1002@192.0.2.50:5070") > n);
+	TEST_EQUALS(0, f->connected);
+out:
+	fx_free(f);
+	return err;
+}
+
 TEST(test_call_cancel_before_answer)
 {
 	struct sip_peer trunk = peer4("192.0.2.200", 5060);
