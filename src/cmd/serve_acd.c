@@ -61,6 +61,7 @@ struct task {
 	struct qinfo *q;
 	uint64_t q_enter_ms; /* engine clock: entered its current queue */
 	uint32_t origpos;
+	int32_t priority;
 	bool connected, by_agent;
 	uint64_t connect_ms;
 	char agent[STORE_ID_SIZE];
@@ -723,16 +724,25 @@ static struct ainfo *agent_of(struct tacd *t, uint32_t id)
 	return id && id <= t->na ? t->av[id - 1] : NULL;
 }
 
-/* The caller's place in its queue now: 1 + the tasks that arrived before. */
+/* The caller's place in its queue now: 1 + the tasks served before it
+ * (a higher priority, or the same and arrived earlier), as the engine
+ * orders them. */
 static uint32_t position(const struct task *k)
 {
 	uint32_t n = 1;
+	bool before = true;
 	struct list_elem *e;
 
 	if (!k->q)
 		return 0;
-	for (e = list_head(&k->q->tasks); e && e != &k->le; e = list_next(&k->q->tasks, e))
-		n++;
+	for (e = list_head(&k->q->tasks); e; e = list_next(&k->q->tasks, e)) {
+		const struct task *o = list_entry(e, struct task, le);
+
+		if (o == k)
+			before = false;
+		else if (o->priority > k->priority || (before && o->priority == k->priority))
+			n++;
+	}
 	return n;
 }
 
@@ -976,8 +986,23 @@ static void tick_h(void *arg)
 
 /* ---- calls ---- */
 
+int32_t serve_acd_priority(const char *value)
+{
+	char *end;
+	long v;
+
+	if (!value)
+		return 0;
+	if (!strcmp(value, "vip"))
+		return 100;
+	if (!strcmp(value, "high"))
+		return 50;
+	v = strtol(value, &end, 10);
+	return end != value && !*end && v >= 0 && v <= 100 ? (int32_t)v : 0;
+}
+
 int serve_acd_enqueue(struct serve_acd *sa, const char *tenant, const char *queue, const char *uuid,
-		      const char *caller)
+		      const char *caller, int32_t priority)
 {
 	struct tacd *t = tacd_get(sa, tenant);
 	struct acd_task_conf tc = {.channel = ACD_CHAN_VOICE};
@@ -1012,6 +1037,8 @@ int serve_acd_enqueue(struct serve_acd *sa, const char *tenant, const char *queu
 	}
 	tc.id = k->id;
 	tc.queue = q->id;
+	tc.priority = priority;
+	k->priority = priority;
 	err = acd_task_enqueue(t->acd, now_ms(), &tc);
 	if (err) {
 		task_free(k);

@@ -59,12 +59,16 @@ int serve_acd_alloc(struct serve_acd **sap, struct loop *l, struct store *st,
 void serve_acd_free(struct serve_acd *sa);
 
 /*
- * Call @uuid from @caller enters queue @queue of @tenant. 0, -ENOENT (no
- * such queue), or -errno. Decisions may come through the ops before this
- * returns (an agent is free at once, the queue is full).
+ * Call @uuid from @caller enters queue @queue of @tenant with @priority
+ * (higher is served first; 0 normal). 0, -ENOENT (no such queue), or
+ * -errno. Decisions may come through the ops before this returns (an agent
+ * is free at once, the queue is full).
  */
 int serve_acd_enqueue(struct serve_acd *sa, const char *tenant, const char *queue, const char *uuid,
-		      const char *caller);
+		      const char *caller, int32_t priority);
+/* A call's priority from the IVR variable "priority": an integer 0-100, or
+ * "high" (50), "vip" (100); anything else (or NULL) is 0. */
+int32_t serve_acd_priority(const char *value);
 /* @user's phone answered call @uuid (bridged). */
 void serve_acd_answered(struct serve_acd *sa, const char *tenant, const char *uuid,
 			const char *user);

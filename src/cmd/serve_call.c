@@ -830,8 +830,9 @@ static void route_now(struct capp *a, enum ivr_route_kind kind, const char *targ
 			rec_start(a);
 		hold_music(a);
 		a->queued = true;
-		err = serve_acd_enqueue(a->sc->acd, call_tenant(a->c), target, a->uuid,
-					call_caller(a->c));
+		err = serve_acd_enqueue(
+		    a->sc->acd, call_tenant(a->c), target, a->uuid, call_caller(a->c),
+		    serve_acd_priority(a->run ? ivr_run_var_get(a->run, "priority") : NULL));
 		if (err) {
 			log_warn("call not queued uuid=%s queue=%s err=%d", a->uuid, target, err);
 			call_hangup(a->c, err == -ENOENT ? 404 : 503, "queue-error");
