@@ -33,8 +33,17 @@ int acd_alloc(struct acd **acdp, const struct acd_conf *conf)
 static void queue_free(struct acd_queue *q)
 {
 	mem_free(q->avail);
+	mem_free(q->live);
+	mem_free(q->mem);
 	mem_free(q->tasks);
-	mem_free(q);
+	acd_line_free(q);
+}
+
+static void agent_free(struct acd_agent *a)
+{
+	if (a->mem != a->inl)
+		mem_free(a->mem);
+	acd_line_free(a);
 }
 
 void acd_free(struct acd *acd)
@@ -42,23 +51,15 @@ void acd_free(struct acd *acd)
 	if (!acd)
 		return;
 	/* The wheel first: freeing it unlinks the timers inside tasks and
-	 * agents, which must still be there. Members hang off agents. */
+	 * agents, which must still be there. */
 	timer_wheel_free(acd->tw);
 	for (size_t i = 0; i < acd->tasks.cap; i++) {
 		if (acd->tasks.slots[i].val)
-			mem_free(acd->tasks.slots[i].val);
+			acd_line_free(acd->tasks.slots[i].val);
 	}
 	for (size_t i = 0; i < acd->agents.cap; i++) {
-		struct acd_agent *a = acd->agents.slots[i].val;
-		struct list_elem *e, *tmp;
-
-		if (!a)
-			continue;
-		list_for_each_safe(&a->members, e, tmp)
-		{
-			mem_free(list_entry(e, struct acd_member, agent_le));
-		}
-		mem_free(a);
+		if (acd->agents.slots[i].val)
+			agent_free(acd->agents.slots[i].val);
 	}
 	for (size_t i = 0; i < acd->queues.cap; i++) {
 		if (acd->queues.slots[i].val)
@@ -94,22 +95,56 @@ int acd_queue_add(struct acd *acd, const struct acd_queue_conf *conf)
 		return -EINVAL;
 	if (acd_map_get(&acd->queues, conf->id))
 		return -EEXIST;
-	q = mem_zalloc(sizeof(*q));
+	q = acd_line_zalloc(sizeof(*q));
 	if (!q)
 		return -ENOMEM;
 	q->conf = *conf;
+	q->strategy = (uint8_t)conf->strategy;
 	q->acd = acd;
-	list_init(&q->members);
 	err = acd_map_put(&acd->queues, conf->id, q);
 	if (err)
-		mem_free(q);
+		acd_line_free(q);
 	return err;
+}
+
+struct acd_amem *acd_amem_find(struct acd_agent *a, const struct acd_queue *q)
+{
+	for (uint32_t i = 0; i < a->nmem; i++) {
+		if (a->mem[i].q == q)
+			return &a->mem[i];
+	}
+	return NULL;
+}
+
+/* Drop @a's membership at @aslot from its array (the queue side stays). */
+static void amem_del(struct acd_agent *a, uint32_t aslot)
+{
+	uint32_t last = --a->nmem;
+
+	if (aslot != last) {
+		a->mem[aslot] = a->mem[last];
+		a->mem[aslot].q->mem[a->mem[aslot].slot].aslot = aslot;
+	}
+}
+
+/* Drop the queue side of the membership at @slot (out of the heap already):
+ * the last one takes its place, and its two back indexes follow. */
+static void qmem_del(struct acd_queue *q, uint32_t slot)
+{
+	uint32_t last = --q->nmembers;
+	struct acd_qmem *qm;
+
+	if (slot == last)
+		return;
+	qm = &q->mem[slot];
+	*qm = q->mem[last];
+	qm->agent->mem[qm->aslot].slot = slot;
+	acd_avail_move(q, last, slot);
 }
 
 int acd_queue_remove(struct acd *acd, uint32_t id)
 {
 	struct acd_queue *q;
-	struct list_elem *e, *tmp;
 
 	if (!acd)
 		return -EINVAL;
@@ -118,13 +153,8 @@ int acd_queue_remove(struct acd *acd, uint32_t id)
 		return -ENOENT;
 	if (q->nalive || q->nconn)
 		return -EBUSY;
-	list_for_each_safe(&q->members, e, tmp)
-	{
-		struct acd_member *m = list_entry(e, struct acd_member, queue_le);
-
-		list_unlink(&m->agent_le);
-		mem_free(m);
-	}
+	for (uint32_t i = 0; i < q->nmembers; i++)
+		amem_del(q->mem[i].agent, q->mem[i].aslot);
 	acd_map_del(&acd->queues, id);
 	queue_free(q);
 	return 0;
@@ -144,7 +174,7 @@ int acd_agent_add(struct acd *acd, const struct acd_agent_conf *conf)
 	}
 	if (acd_map_get(&acd->agents, conf->id))
 		return -EEXIST;
-	a = mem_zalloc(sizeof(*a));
+	a = acd_line_zalloc(sizeof(*a));
 	if (!a)
 		return -ENOMEM;
 	a->conf = *conf;
@@ -155,19 +185,21 @@ int acd_agent_add(struct acd *acd, const struct acd_agent_conf *conf)
 	/* Voice is one call at a time whatever the configuration says. */
 	if (a->conf.capacity[ACD_CHAN_VOICE] > 1)
 		a->conf.capacity[ACD_CHAN_VOICE] = 1;
+	memcpy(a->capacity, a->conf.capacity, sizeof(a->capacity));
+	a->id = conf->id;
 	a->acd = acd;
-	list_init(&a->members);
+	a->mem = a->inl;
+	a->mem_cap = ACD_AGENT_INLINE;
 	timer_init(&a->wrap_tmr);
 	err = acd_map_put(&acd->agents, conf->id, a);
 	if (err)
-		mem_free(a);
+		acd_line_free(a);
 	return err;
 }
 
 int acd_agent_remove(struct acd *acd, uint32_t id)
 {
 	struct acd_agent *a;
-	struct list_elem *e, *tmp;
 
 	if (!acd)
 		return -EINVAL;
@@ -176,26 +208,71 @@ int acd_agent_remove(struct acd *acd, uint32_t id)
 		return -ENOENT;
 	if (a->logged_in)
 		return -EBUSY;
-	list_for_each_safe(&a->members, e, tmp)
-	{
-		struct acd_member *m = list_entry(e, struct acd_member, agent_le);
-
-		list_unlink(&m->queue_le);
-		m->q->nmembers--;
-		mem_free(m);
-	}
+	/* Logged out: in no heap. */
+	for (uint32_t i = 0; i < a->nmem; i++)
+		qmem_del(a->mem[i].q, a->mem[i].slot);
 	acd_map_del(&acd->agents, id);
-	mem_free(a);
+	agent_free(a);
+	return 0;
+}
+
+/* Room for one more membership on both sides, so that joining cannot fail
+ * half-way. Member arrays grow geometrically; the heap to its bound
+ * (acd_avail_push(): 2 * members + 8 entries), so routing never allocates. */
+static int member_reserve(struct acd_queue *q, struct acd_agent *a)
+{
+	if (a->nmem == a->mem_cap) {
+		uint32_t cap = a->mem_cap * 2;
+		struct acd_amem *mem;
+
+		if (a->mem == a->inl) {
+			mem = mem_alloc(cap * sizeof(*mem));
+			if (mem)
+				memcpy(mem, a->inl, sizeof(a->inl));
+		} else {
+			mem = mem_realloc(a->mem, cap * sizeof(*mem));
+		}
+		if (!mem)
+			return -ENOMEM;
+		a->mem = mem;
+		a->mem_cap = cap;
+	}
+	if (q->nmembers == q->mem_cap) {
+		uint32_t cap = q->mem_cap ? q->mem_cap * 2 : 4;
+		struct acd_qmem *mem;
+		uint32_t *live;
+
+		/* Each array on its own: a failure leaves the others larger,
+		 * which is harmless. */
+		mem = mem_realloc(q->mem, cap * sizeof(*mem));
+		if (!mem)
+			return -ENOMEM;
+		q->mem = mem;
+		live = mem_realloc(q->live, cap * sizeof(*live));
+		if (!live)
+			return -ENOMEM;
+		q->live = live;
+		q->mem_cap = cap;
+	}
+	if (q->heap_cap < 2 * (q->nmembers + 1) + 8) {
+		uint32_t cap = 2 * (q->nmembers + 1) + 8;
+		struct acd_hent *avail = mem_realloc(q->avail, cap * sizeof(*avail));
+
+		if (!avail)
+			return -ENOMEM;
+		q->avail = avail;
+		q->heap_cap = cap;
+	}
 	return 0;
 }
 
 int acd_member_add(struct acd *acd, uint32_t queue, uint32_t agent, uint32_t penalty)
 {
-	struct acd_hent *avail;
-	struct acd_member *m;
 	struct acd_queue *q;
 	struct acd_agent *a;
-	struct list_elem *e, *tmp;
+	struct acd_amem *am;
+	unsigned sum = 0;
+	int err;
 
 	if (!acd)
 		return -EINVAL;
@@ -205,30 +282,28 @@ int acd_member_add(struct acd *acd, uint32_t queue, uint32_t agent, uint32_t pen
 		return -ENOENT;
 	if (q->conf.strategy == ACD_STRAT_BULLSEYE && penalty > ACD_TIER_MAX)
 		return -EINVAL;
-	list_for_each_safe(&a->members, e, tmp)
-	{
-		if (list_entry(e, struct acd_member, agent_le)->q == q)
-			return -EEXIST;
-	}
-	m = mem_zalloc(sizeof(*m));
-	if (!m)
-		return -ENOMEM;
-	/* The heap holds at most every member: sized now, routing never grows it. */
-	avail = mem_realloc(q->avail, (q->nmembers + 1) * sizeof(*avail));
-	if (!avail) {
-		mem_free(m);
-		return -ENOMEM;
-	}
-	q->avail = avail;
-	m->agent = a;
-	m->q = q;
-	m->penalty = penalty;
-	m->pos = ++q->next_pos;
-	m->hidx = ACD_NOIDX;
-	m->eligible = acd_agent_meets(a, q->conf.skills, q->conf.nskills);
-	list_append(&a->members, &m->agent_le);
-	list_append(&q->members, &m->queue_le);
-	q->nmembers++;
+	if (acd_amem_find(a, q))
+		return -EEXIST;
+	err = member_reserve(q, a);
+	if (err)
+		return err;
+	/* Levels never change after acd_agent_add(): the best-skill sum is
+	 * fixed for the membership's life. */
+	for (unsigned i = 0; i < q->conf.nskills; i++)
+		sum += a->conf.levels[q->conf.skills[i].skill];
+	q->mem[q->nmembers] = (struct acd_qmem){.agent = a, .aslot = a->nmem};
+	q->live[q->nmembers] = 0;
+	am = &a->mem[a->nmem++];
+	*am = (struct acd_amem){
+	    .q = q,
+	    .slot = q->nmembers++,
+	    .penalty = penalty,
+	    .pos = ++q->next_pos,
+	    .skill_sum = (uint16_t)sum,
+	    .channel = (uint8_t)q->conf.channel,
+	    .eligible = acd_agent_meets(a, q->conf.skills, q->conf.nskills),
+	    .in_heap = false,
+	};
 	if (a->logged_in)
 		q->nlogged++;
 	acd_agent_sync(acd, a, true);
@@ -239,8 +314,7 @@ int acd_member_remove(struct acd *acd, uint32_t queue, uint32_t agent)
 {
 	struct acd_queue *q;
 	struct acd_agent *a;
-	struct acd_member *m = NULL;
-	struct list_elem *e, *tmp;
+	struct acd_amem *am;
 
 	if (!acd)
 		return -EINVAL;
@@ -248,31 +322,18 @@ int acd_member_remove(struct acd *acd, uint32_t queue, uint32_t agent)
 	a = acd_map_get(&acd->agents, agent);
 	if (!q || !a)
 		return -ENOENT;
-	list_for_each_safe(&a->members, e, tmp)
-	{
-		struct acd_member *x = list_entry(e, struct acd_member, agent_le);
-
-		if (x->q == q)
-			m = x;
-	}
-	if (!m)
+	am = acd_amem_find(a, q);
+	if (!am)
 		return -ENOENT;
 	if (a->offer && a->offer->q == q)
 		return -EBUSY;
-	/* Connected tasks may remember @m (acd_task_end): forget it. */
-	for (size_t i = 0; a->ntasks && i < acd->tasks.cap; i++) {
-		struct acd_task *t = acd->tasks.slots[i].val;
-
-		if (t && t->member == m)
-			t->member = NULL;
-	}
-	acd_avail_remove(q, m);
-	list_unlink(&m->agent_le);
-	list_unlink(&m->queue_le);
-	q->nmembers--;
+	/* Connected tasks of @a in @q find no membership when they end
+	 * (acd_task_end): their talk time has nobody left to count for. */
+	acd_avail_remove(q, am->slot);
+	qmem_del(q, am->slot);
+	amem_del(a, (uint32_t)(am - a->mem));
 	if (a->logged_in)
 		q->nlogged--;
-	mem_free(m);
 	return 0;
 }
 

@@ -37,11 +37,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ACD_SKILLS_MAX	 64 /* skill ids 0..63 */
-#define ACD_QUEUE_SKILLS 8  /* requirements per queue */
-#define ACD_TASK_SKILLS	 4  /* extra requirements per task */
-#define ACD_LEVEL_MAX	 10 /* skill levels 1..10; 0 = no skill */
-#define ACD_TIER_MAX	 15 /* bullseye tiers 0..15 */
+#define ACD_SKILLS_MAX	 64  /* skill ids 0..63 */
+#define ACD_QUEUE_SKILLS 8   /* requirements per queue */
+#define ACD_TASK_SKILLS	 4   /* extra requirements per task */
+#define ACD_LEVEL_MAX	 100 /* skill levels 1..100; 0 = no skill */
+#define ACD_TIER_MAX	 15  /* bullseye tiers 0..15 */
 
 struct acd;
 
@@ -169,7 +169,7 @@ struct acd_queue_conf {
 
 struct acd_agent_conf {
 	uint32_t id;			  /* != 0 */
-	uint8_t levels[ACD_SKILLS_MAX];	  /* 0 = no skill, else 1..10 */
+	uint8_t levels[ACD_SKILLS_MAX];	  /* 0 = no skill, else 1..ACD_LEVEL_MAX */
 	uint8_t capacity[ACD_CHAN_COUNT]; /* concurrent tasks; all 0 means voice 1 */
 };
 

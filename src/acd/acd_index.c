@@ -2,9 +2,9 @@
  * acd_index: the engine's indexes. An id map (64-bit keys, linear probing,
  * backward-shift deletion) finds queues, agents and tasks by the caller's ids;
  * two heaps per queue keep its available members in the strategy's order
- * (4-ary, ranks held in the entries) and its waiting tasks in
- * priority-then-arrival order (binary), each element remembering its index
- * so it can leave from the middle in O(log n).
+ * (4-ary, ranks held in the entries, lazy deletion: see below) and its
+ * waiting tasks in priority-then-arrival order (binary, each task
+ * remembering its index so it can leave from the middle in O(log n)).
  *
  * Not here: what the keys mean (acd_route.c sets them on insertion).
  */
@@ -13,6 +13,30 @@
 
 #include "acd/acd_internal.h"
 #include "base/mem.h"
+
+void *acd_line_zalloc(size_t size)
+{
+	unsigned char *raw = mem_alloc(size + 64), *p;
+
+	if (!raw)
+		return NULL;
+	/* mem_alloc() aligns to 16 at least, so the block starts 16 to 64
+	 * bytes in: room for the pointer to free just before it. */
+	p = raw + 64 - ((uintptr_t)raw & 63);
+	memcpy(p - sizeof(raw), &raw, sizeof(raw));
+	memset(p, 0, size);
+	return p;
+}
+
+void acd_line_free(void *p)
+{
+	void *raw;
+
+	if (!p)
+		return;
+	memcpy(&raw, (unsigned char *)p - sizeof(raw), sizeof(raw));
+	mem_free(raw);
+}
 
 static size_t map_slot(uint64_t key, size_t mask)
 {
@@ -187,14 +211,21 @@ static bool hent_before(const struct acd_hent *a, const struct acd_hent *b)
  * The member heap holds entries by value and is 4-ary: half the depth of a
  * binary heap, and a node's children share a cache line or two, which
  * matters more than the extra comparisons when the heaps are out of cache.
- * Only the order of entries matters to routing, never the heap's shape.
+ *
+ * Deletion is lazy. An entry is live while q->live[slot] holds its
+ * generation; a member leaving the heap only clears that word, and its
+ * entry, now dead, is dropped when it reaches the top or when the heap is
+ * compacted. An agent taking a task leaves every queue it is in, so eager
+ * deletion would sift the heaps of all its other queues on every decision
+ * (a dozen cache misses each at 50,000 agents); this way those queues see
+ * one write. Nothing points into the heap, so sifting writes nothing else.
+ * Only the order of live entries matters to routing, never the heap's shape.
  */
 #define MHEAP_D 4
 
-static void mheap_set(struct acd_hent *h, uint32_t i, const struct acd_hent *e)
+static bool hent_live(const struct acd_queue *q, const struct acd_hent *e)
 {
-	h[i] = *e;
-	e->m->hidx = i;
+	return q->live[e->slot] == e->gen;
 }
 
 static void mheap_up(struct acd_hent *h, uint32_t i)
@@ -206,10 +237,10 @@ static void mheap_up(struct acd_hent *h, uint32_t i)
 
 		if (!hent_before(&e, &h[p]))
 			break;
-		mheap_set(h, i, &h[p]);
+		h[i] = h[p];
 		i = p;
 	}
-	mheap_set(h, i, &e);
+	h[i] = e;
 }
 
 static void mheap_down(struct acd_hent *h, uint32_t n, uint32_t i)
@@ -229,40 +260,109 @@ static void mheap_down(struct acd_hent *h, uint32_t n, uint32_t i)
 		}
 		if (!hent_before(&h[c], &e))
 			break;
-		mheap_set(h, i, &h[c]);
+		h[i] = h[c];
 		i = c;
 	}
-	mheap_set(h, i, &e);
+	h[i] = e;
 }
 
-void acd_avail_push(struct acd_queue *q, struct acd_member *m)
-{
-	struct acd_hent *e = &q->avail[q->navail];
-
-	/* Capacity is nmembers (acd_member_add), so this cannot overflow. */
-	memcpy(e->key, m->key, sizeof(e->key));
-	e->penalty = m->penalty;
-	e->agent_id = m->agent->conf.id;
-	e->m = m;
-	m->hidx = q->navail;
-	mheap_up(q->avail, q->navail++);
-}
-
-void acd_avail_remove(struct acd_queue *q, struct acd_member *m)
+/* Take the top out; the slot freed at the end goes to the stash (see
+ * acd_avail_pop()), which keeps it right after the heap. */
+static void mheap_take_top(struct acd_queue *q)
 {
 	struct acd_hent *h = q->avail;
-	uint32_t i = m->hidx;
 
-	if (i == ACD_NOIDX)
+	q->nheap--;
+	h[0] = h[q->nheap];
+	mheap_down(h, q->nheap, 0);
+	if (q->nstash)
+		h[q->nheap] = h[q->nheap + q->nstash];
+}
+
+/* Drop the dead entries and rebuild the heap from the live ones (Floyd). */
+static void mheap_compact(struct acd_queue *q)
+{
+	struct acd_hent *h = q->avail;
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < q->nheap; i++) {
+		if (hent_live(q, &h[i]))
+			h[n++] = h[i];
+	}
+	q->nheap = n;
+	for (uint32_t i = n / MHEAP_D + 1; i-- > 0;)
+		mheap_down(h, n, i);
+}
+
+void acd_avail_push(struct acd_queue *q, struct acd_hent *e)
+{
+	/*
+	 * Compacting when dead entries outnumber live ones keeps the heap
+	 * shallow and bounds it: fewer than 2 * navail + 8 entries before the
+	 * push, navail < nmembers, so heap_cap (2 * members + 8, the most
+	 * there ever were) always leaves room. Each compaction removes at
+	 * least as many dead entries as it keeps live ones: amortised O(1)
+	 * per push.
+	 */
+	if (q->nheap >= 2 * q->navail + 8)
+		mheap_compact(q);
+	if (q->gen == UINT32_MAX) {
+		/* Generations must stay unique in the heap: after 2^32 pushes,
+		 * number the live entries afresh (all of them, once compacted). */
+		mheap_compact(q);
+		q->gen = 0;
+		for (uint32_t i = 0; i < q->nheap; i++) {
+			q->avail[i].gen = ++q->gen;
+			q->live[q->avail[i].slot] = q->gen;
+		}
+	}
+	e->gen = ++q->gen;
+	q->live[e->slot] = e->gen;
+	q->navail++;
+	q->avail[q->nheap] = *e;
+	mheap_up(q->avail, q->nheap++);
+}
+
+void acd_avail_remove(struct acd_queue *q, uint32_t slot)
+{
+	if (!q->live[slot])
 		return;
-	m->hidx = ACD_NOIDX;
-	if (i == --q->navail)
-		return;
-	mheap_set(h, i, &h[q->navail]);
-	if (i > 0 && hent_before(&h[i], &h[(i - 1) / MHEAP_D]))
-		mheap_up(h, i);
-	else
-		mheap_down(h, q->navail, i);
+	q->live[slot] = 0;
+	q->navail--;
+}
+
+const struct acd_hent *acd_avail_top(struct acd_queue *q)
+{
+	while (q->nheap) {
+		if (hent_live(q, &q->avail[0]))
+			return &q->avail[0];
+		mheap_take_top(q);
+	}
+	return NULL;
+}
+
+void acd_avail_pop(struct acd_queue *q)
+{
+	struct acd_hent top = q->avail[0];
+
+	mheap_take_top(q);
+	q->avail[q->nheap + q->nstash++] = top;
+}
+
+void acd_avail_unpop(struct acd_queue *q)
+{
+	for (; q->nstash; q->nstash--)
+		mheap_up(q->avail, q->nheap++);
+}
+
+void acd_avail_move(struct acd_queue *q, uint32_t from, uint32_t to)
+{
+	for (uint32_t i = 0; i < q->nheap; i++) {
+		if (q->avail[i].slot == from)
+			q->avail[i].slot = to;
+	}
+	q->live[to] = q->live[from];
+	q->live[from] = 0;
 }
 
 bool acd_task_before(const struct acd_task *a, const struct acd_task *b)

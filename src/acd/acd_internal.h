@@ -3,6 +3,15 @@
  * only. acd.c holds configuration (engine, queues, agents, members),
  * acd_index.c the id map and the two heaps, acd_route.c the events and the
  * routing itself.
+ *
+ * Layout: at 50,000 agents every object a decision touches is a cache miss,
+ * so the structures are cut by who reads them. A membership lives twice: in
+ * the agent's array (struct acd_amem: enough to decide, from the agent alone,
+ * whether it belongs in the queue's heap) and in the queue's array (struct
+ * acd_qmem: the heap's back index and the per-queue counters), each side
+ * holding the other's index. Heap entries carry their sort keys and the
+ * queue-side index, so sifting reads only the queue's own arrays. Hot fields
+ * come first in each struct; what only configuration reads comes last.
  */
 #ifndef ACD_INTERNAL_H
 #define ACD_INTERNAL_H
@@ -11,7 +20,10 @@
 #include "base/list.h"
 #include "base/timer.h"
 
-#define ACD_NOIDX UINT32_MAX
+#define ACD_NOIDX	 UINT32_MAX
+/* Memberships held inside the agent itself; more spill to an array. Agents
+ * sit in a few queues: the common case costs no pointer to chase. */
+#define ACD_AGENT_INLINE 4
 
 /* Open addressing map from 64-bit ids to pointers (NULL values not allowed).
  * Key and value share a slot, so a lookup touches one cache line, not two. */
@@ -26,6 +38,15 @@ struct acd_map {
 	size_t n;
 };
 
+/*
+ * Zeroed memory starting on a cache line, for the objects whose first line
+ * holds what every decision reads (base/mem.h aligns to 16 bytes only, so a
+ * 64-byte hot part would straddle two lines three times in four). Free with
+ * acd_line_free(); NULL is fine there.
+ */
+void *acd_line_zalloc(size_t size);
+void acd_line_free(void *p);
+
 int acd_map_reserve(struct acd_map *m, size_t n);
 /* Insert a new key; -ENOMEM only when no reserve was made. */
 int acd_map_put(struct acd_map *m, uint64_t key, void *val);
@@ -33,52 +54,65 @@ void *acd_map_get(const struct acd_map *m, uint64_t key);
 void *acd_map_del(struct acd_map *m, uint64_t key);
 void acd_map_reset(struct acd_map *m);
 
-/* A member: one agent in one queue. The fields acd_agent_sync() reads on
- * every state change come first, to share a cache line. */
-struct acd_member {
-	struct list_elem agent_le; /* agent->members */
-	struct acd_agent *agent;
+/* A membership as its agent sees it (in agent->mem). Fixed at joining but
+ * for @slot, which follows the queue's array, and @in_heap. */
+struct acd_amem {
 	struct acd_queue *q;
-	uint32_t hidx;		       /* index in q->avail, or ACD_NOIDX */
-	bool eligible;		       /* the agent has the queue's skills */
-	uint32_t penalty;	       /* BULLSEYE: tier */
-	uint32_t pos;		       /* order of joining the queue: LINEAR, RR_MEMORY */
-	uint64_t key[2];	       /* rank in q->avail, smaller first; set on insertion */
-	uint64_t calls;		       /* answered tasks of this queue */
-	uint64_t talk_ms;	       /* their talk time */
-	struct list_elem queue_le;     /* q->members */
-	struct acd_member *stash;      /* scratch chain while searching the heap */
-	struct acd_member *offer_next; /* ring all: chain of the members offered one task */
+	uint32_t slot;	    /* index in q->mem */
+	uint32_t penalty;   /* BULLSEYE: tier */
+	uint32_t pos;	    /* order of joining the queue: LINEAR, RR_MEMORY */
+	uint16_t skill_sum; /* the agent's levels in the queue's skills: BEST_SKILL */
+	uint8_t channel;    /* q->conf.channel */
+	bool eligible : 1;  /* the agent has the queue's skills */
+	bool in_heap : 1;   /* live in q->avail (mirrors q->live[slot] != 0) */
+};
+
+/* A membership as its queue sees it (in q->mem). */
+struct acd_qmem {
+	struct acd_agent *agent;
+	uint32_t aslot;	  /* index in agent->mem */
+	uint64_t calls;	  /* answered tasks of this queue */
+	uint64_t talk_ms; /* their talk time */
 };
 
 /*
- * An entry of a queue's member heap: the member's rank copied next to its
- * pointer, so sifting compares entries without touching members or agents
- * (at 50,000 agents those are cache misses). Fixed while in the heap.
+ * An entry of a queue's member heap: the member's rank and who it is, so
+ * sifting compares entries without touching agents (at 50,000 agents those
+ * are cache misses). Fixed while in the heap.
  */
 struct acd_hent {
-	uint64_t key[2];   /* m->key */
-	uint32_t penalty;  /* m->penalty */
-	uint32_t agent_id; /* m->agent->conf.id: the last tie-break */
-	struct acd_member *m;
+	uint64_t key[2];   /* strategy key, smaller first (hent_make()) */
+	uint32_t penalty;  /* amem->penalty */
+	uint32_t agent_id; /* the last tie-break */
+	uint32_t slot;	   /* index in q->mem */
+	uint32_t gen;	   /* live while q->live[slot] == gen (acd_index.c) */
 };
 
+/* Allocated on a cache line (acd_line_zalloc()). */
 struct acd_queue {
-	struct acd_queue_conf conf;
-	struct acd *acd;
-	struct list members;
-	uint32_t nmembers, nlogged, next_pos;
-	struct acd_hent *avail; /* heap; capacity = nmembers, so pushes never allocate */
-	uint32_t navail;
+	/* Read by every heap operation and dispatch: the first cache line. */
+	struct acd_hent *avail;	 /* heap, live and dead entries: heap_cap */
+	uint32_t *live;		 /* by member slot: generation of its live entry, or 0 */
+	struct acd_qmem *mem;	 /* members, dense, in no particular order */
 	struct acd_task **tasks; /* heap of waiting tasks */
-	uint32_t ntasks, tasks_cap;
+	uint32_t navail;	 /* live entries: available eligible members */
+	uint32_t nheap, nstash;	 /* entries in the heap; popped ones kept after it */
+	uint32_t gen;		 /* last generation given to an entry */
+	uint32_t ntasks;
+	uint32_t nalive; /* waiting + ringing: max_len, and the task heap's reserve */
+	uint32_t nlogged;
+	uint8_t strategy; /* conf.strategy */
+	/* What arrivals, answers and ends read next. */
+	struct acd_queue_conf conf;
 	uint32_t nringing;
-	uint32_t nalive;	/* waiting + ringing: max_len, and the task heap's reserve */
 	uint32_t nconn;		/* connected tasks still pointing at the queue */
-	uint32_t rr_last;	/* RR_MEMORY: pos of the last member offered */
-	uint64_t rr_epoch;	/* RR_MEMORY: see key_set() */
 	uint64_t avg_handle_ms; /* moving average of talk + wrap-up: announcements */
+	uint32_t rr_last;	/* RR_MEMORY: pos of the last member offered */
+	uint64_t rr_epoch;	/* RR_MEMORY: see hent_make() */
 	struct acd_queue_stats st;
+	/* Configuration only. */
+	uint32_t nmembers, mem_cap, heap_cap, tasks_cap, next_pos;
+	struct acd *acd;
 };
 
 enum acd_task_state {
@@ -87,40 +121,52 @@ enum acd_task_state {
 	ACD_TASK_CONNECTED,
 };
 
+/* Allocated on a cache line (acd_line_zalloc()). */
 struct acd_task {
+	/* What answering and ending read: the first cache line. */
 	uint64_t id;
-	struct acd_task_conf conf;
 	struct acd_queue *q;
-	enum acd_task_state state;
-	uint64_t seq;	    /* arrival order, kept across a ring-no-answer: its place */
-	uint64_t arrival;   /* ms, into the first queue */
-	uint64_t q_arrival; /* ms, into the current queue (tiers, max wait) */
+	struct acd_agent *agent;  /* connected */
+	struct acd_agent *offers; /* ringing: chain through agent->offer_next */
+	uint64_t q_arrival;	  /* ms, into the current queue (tiers, max wait) */
 	uint64_t ring_start, connect_at;
-	uint32_t hidx;		   /* index in q->tasks, or ACD_NOIDX */
-	bool expired;		   /* max wait passed while ringing: exits when back */
-	unsigned hops;		   /* overflows so far */
-	struct acd_member *offers; /* ringing: chain through offer_next */
-	struct acd_agent *agent;   /* connected */
-	struct acd_member *member; /* connected: agent's member of q, or NULL (removed) */
+	uint8_t state;	 /* enum acd_task_state */
+	uint8_t channel; /* conf.channel */
+	bool expired;	 /* max wait passed while ringing: exits when back */
+	uint8_t hops;	 /* overflows so far (<= 8) */
+	uint32_t hidx;	 /* index in q->tasks, or ACD_NOIDX */
+	/* Ordering in the task heap, then the rest. */
+	uint64_t seq;	  /* arrival order, kept across a ring-no-answer: its place */
+	uint64_t arrival; /* ms, into the first queue */
 	struct acd_task *stash;
+	struct acd_task_conf conf;
 	struct timer ring_tmr, wait_tmr, ann_tmr, tier_tmr;
 };
 
+/* Allocated on a cache line (acd_line_zalloc()). */
 struct acd_agent {
-	struct acd_agent_conf conf;
-	struct acd *acd;
-	struct list members;
+	/* Read by every state change (acd_agent_sync()): one cache line, then
+	 * the inline memberships right after it. */
+	struct acd_task *offer;	      /* ringing task, or NULL */
+	struct acd_agent *offer_next; /* chain of the agents offered one task */
+	struct acd_amem *mem;	      /* memberships: inl, or an allocated array */
+	uint64_t idle_since;
+	uint32_t id; /* conf.id */
+	uint32_t nmem, mem_cap;
+	uint16_t ntasks;
+	uint8_t load[ACD_CHAN_COUNT];	  /* connected tasks per channel */
+	uint8_t capacity[ACD_CHAN_COUNT]; /* conf.capacity, as corrected by agent_add */
 	bool logged_in;
 	bool not_ready;
-	uint32_t reason;
 	bool wrapup;
-	struct acd_task *offer;	       /* ringing task, or NULL */
-	uint32_t load[ACD_CHAN_COUNT]; /* connected tasks per channel */
-	uint32_t ntasks;
-	uint64_t idle_since;
-	enum acd_agent_state last_state; /* reported in ACD_EV_AGENT_STATE */
-	uint32_t last_reason;
+	uint8_t last_state;   /* enum acd_agent_state reported in ACD_EV_AGENT_STATE */
+	uint32_t reason;      /* not ready */
+	uint32_t last_reason; /* reported with last_state */
+	struct acd_amem inl[ACD_AGENT_INLINE];
+	/* The rest: configuration and rare events. */
+	struct acd *acd;
 	struct timer wrap_tmr;
+	struct acd_agent_conf conf;
 };
 
 struct acd {
@@ -131,15 +177,29 @@ struct acd {
 	uint64_t seq;
 };
 
-/* Heaps (acd_index.c). */
-void acd_avail_push(struct acd_queue *q, struct acd_member *m);
-void acd_avail_remove(struct acd_queue *q, struct acd_member *m);
+/* Member heaps (acd_index.c). Push makes @e (gen set here) the member's live
+ * entry; remove makes it dead. Neither allocates. */
+void acd_avail_push(struct acd_queue *q, struct acd_hent *e);
+void acd_avail_remove(struct acd_queue *q, uint32_t slot);
+/* The best live entry, or NULL; drops the dead ones above it. */
+const struct acd_hent *acd_avail_top(struct acd_queue *q);
+/* Set the (live) top aside, its member still live, for acd_avail_unpop()
+ * to put back; nothing else may change the heap in between. */
+void acd_avail_pop(struct acd_queue *q);
+void acd_avail_unpop(struct acd_queue *q);
+/* The member at slot @from now is at slot @to (configuration). */
+void acd_avail_move(struct acd_queue *q, uint32_t from, uint32_t to);
 bool acd_task_before(const struct acd_task *a, const struct acd_task *b);
 int acd_tasks_reserve(struct acd_queue *q, uint32_t n);
 void acd_tasks_push(struct acd_queue *q, struct acd_task *t);
 void acd_tasks_remove(struct acd_queue *q, struct acd_task *t);
 /* Tasks ranked before @t in its queue's heap (walks only those). */
 uint32_t acd_tasks_rank(const struct acd_queue *q, const struct acd_task *t);
+
+/* Configuration (acd.c), used by routing. The agent's membership in @q, or
+ * NULL. Agents are in few queues and their array is next to them: a scan
+ * costs less than any index would. */
+struct acd_amem *acd_amem_find(struct acd_agent *a, const struct acd_queue *q);
 
 /* Routing (acd_route.c), used by configuration changes. */
 enum acd_agent_state acd_agent_state_of(const struct acd_agent *a);

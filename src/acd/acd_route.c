@@ -41,7 +41,7 @@ static void emit_task(struct acd *acd, enum acd_dec_type type, const struct acd_
 	d.type = type;
 	d.task = t->id;
 	d.queue = t->q ? t->q->conf.id : 0;
-	d.agent = a ? a->conf.id : 0;
+	d.agent = a ? a->id : 0;
 	emit(acd, &d);
 }
 
@@ -54,7 +54,7 @@ static void emit_times(struct acd *acd, enum acd_dec_type type, const struct acd
 	d.type = type;
 	d.task = t->id;
 	d.queue = t->q->conf.id;
-	d.agent = a ? a->conf.id : 0;
+	d.agent = a ? a->id : 0;
 	d.u.times.wait_ms = wait;
 	d.u.times.talk_ms = talk;
 	d.u.times.ring_ms = ring;
@@ -100,26 +100,25 @@ static bool agent_can_take(const struct acd_agent *a, enum acd_channel ch)
 {
 	if (!a->logged_in || a->not_ready || a->wrapup || a->offer)
 		return false;
-	if (a->load[ch] >= a->conf.capacity[ch])
+	if (a->load[ch] >= a->capacity[ch])
 		return false;
 	if (ch == ACD_CHAN_VOICE)
 		return a->ntasks == 0;
 	return a->load[ACD_CHAN_VOICE] == 0;
 }
 
-/* The member's rank in its queue's heap, fixed when it enters (docs/ACD.md). */
-static void key_set(struct acd *acd, struct acd_member *m)
+/* The heap entry of @am, ranked as it enters (docs/ACD.md). */
+static void hent_make(struct acd *acd, const struct acd_agent *a, const struct acd_amem *am,
+		      struct acd_hent *e)
 {
-	const struct acd_agent *a = m->agent;
-	const struct acd_queue *q = m->q;
-	uint64_t sum = 0;
+	const struct acd_queue *q = am->q;
 
-	memset(m->key, 0, sizeof(m->key));
-	switch (q->conf.strategy) {
+	*e = (struct acd_hent){.penalty = am->penalty, .agent_id = a->id, .slot = am->slot};
+	switch ((enum acd_strategy)q->strategy) {
 	case ACD_STRAT_LONGEST_IDLE:
 	case ACD_STRAT_RING_ALL:
 	case ACD_STRAT_BULLSEYE:
-		m->key[0] = a->idle_since;
+		e->key[0] = a->idle_since;
 		break;
 	case ACD_STRAT_RR_MEMORY:
 		/*
@@ -129,30 +128,28 @@ static void key_set(struct acd *acd, struct acd_member *m)
 		 * that time nothing of the old epoch is left in the heap, so the
 		 * keys already in the heap never need rewriting.
 		 */
-		m->key[0] = m->pos > q->rr_last ? q->rr_epoch : q->rr_epoch + 1;
-		m->key[1] = m->pos;
+		e->key[0] = am->pos > q->rr_last ? q->rr_epoch : q->rr_epoch + 1;
+		e->key[1] = am->pos;
 		break;
 	case ACD_STRAT_FEWEST_CALLS:
-		m->key[0] = m->calls;
-		m->key[1] = a->idle_since;
+		e->key[0] = q->mem[am->slot].calls;
+		e->key[1] = a->idle_since;
 		break;
 	case ACD_STRAT_LEAST_TALK:
-		m->key[0] = m->talk_ms;
-		m->key[1] = a->idle_since;
+		e->key[0] = q->mem[am->slot].talk_ms;
+		e->key[1] = a->idle_since;
 		break;
 	case ACD_STRAT_LINEAR:
-		m->key[0] = m->pos;
+		e->key[0] = am->pos;
 		break;
 	case ACD_STRAT_RANDOM:
 		/* Independent draws: the smallest of the available ones is a
 		 * uniform choice among them, whoever joined when. */
-		m->key[0] = rng_next(acd);
+		e->key[0] = rng_next(acd);
 		break;
 	case ACD_STRAT_BEST_SKILL:
-		for (unsigned i = 0; i < q->conf.nskills; i++)
-			sum += a->conf.levels[q->conf.skills[i].skill];
-		m->key[0] = (uint64_t)ACD_LEVEL_MAX * ACD_QUEUE_SKILLS - sum;
-		m->key[1] = a->idle_since;
+		e->key[0] = (uint64_t)ACD_LEVEL_MAX * ACD_QUEUE_SKILLS - am->skill_sum;
+		e->key[1] = a->idle_since;
 		break;
 	}
 }
@@ -174,53 +171,43 @@ static uint64_t ring_ms(const struct acd_queue *q)
 }
 
 /*
- * The best available member for @t: the heap's top unless the task needs
- * skills the top lacks; then pop past the ones lacking them and push them
- * back (cost grows with how many are skipped, never with the queue's size
- * beyond log n). BULLSEYE stops at the first tier not yet open.
+ * The best available member for @t, copied to @best: the heap's top unless
+ * the task needs skills the top lacks; then pop past the ones lacking them
+ * and put them back (cost grows with how many are skipped, never with the
+ * queue's size beyond log n). BULLSEYE stops at the first tier not yet open.
+ * The member stays in the heap: offering it takes it out with the agent's
+ * other memberships.
  */
-static struct acd_member *find_member(struct acd *acd, struct acd_queue *q, struct acd_task *t)
+static bool find_member(struct acd *acd, struct acd_queue *q, const struct acd_task *t,
+			struct acd_hent *best)
 {
-	struct acd_member *stash = NULL, *m = NULL;
 	uint32_t allowed = tier_allowed(acd, t);
+	const struct acd_hent *top;
+	bool found = false;
 
-	while (q->navail) {
-		struct acd_member *top = q->avail[0].m;
-
+	while ((top = acd_avail_top(q))) {
 		if (top->penalty > allowed)
 			break;
-		if (acd_agent_meets(top->agent, t->conf.skills, t->conf.nskills)) {
-			m = top;
+		/* Plain tasks never look at the agent: no cache miss for it. */
+		if (!t->conf.nskills ||
+		    acd_agent_meets(q->mem[top->slot].agent, t->conf.skills, t->conf.nskills)) {
+			*best = *top;
+			found = true;
 			break;
 		}
-		acd_avail_remove(q, top);
-		top->stash = stash;
-		stash = top;
+		acd_avail_pop(q);
 	}
-	while (stash) {
-		struct acd_member *next = stash->stash;
-
-		acd_avail_push(q, stash);
-		stash = next;
-	}
-	return m;
+	acd_avail_unpop(q);
+	return found;
 }
 
 static void ring_timeout(void *arg);
 
-static void offer_one(struct acd *acd, struct acd_task *t, struct acd_member *m)
+static void offer_one(struct acd *acd, struct acd_task *t, struct acd_agent *a)
 {
-	struct acd_agent *a = m->agent;
-	struct acd_queue *q = t->q;
-
-	if (q->conf.strategy == ACD_STRAT_RR_MEMORY) {
-		q->rr_last = m->pos;
-		if (m->key[0] > q->rr_epoch)
-			q->rr_epoch = m->key[0];
-	}
 	a->offer = t;
-	m->offer_next = t->offers;
-	t->offers = m;
+	a->offer_next = t->offers;
+	t->offers = a;
 	emit_task(acd, ACD_DEC_OFFER, t, a);
 	acd_agent_sync(acd, a, false);
 }
@@ -237,47 +224,64 @@ static void task_ringing(struct acd *acd, struct acd_task *t)
 /* Ring all: every available member with the task's skills. */
 static bool offer_all(struct acd *acd, struct acd_queue *q, struct acd_task *t)
 {
-	struct acd_member *stash = NULL, *take = NULL;
+	struct acd_agent *take = NULL;
+	const struct acd_hent *top;
 
-	while (q->navail) {
-		struct acd_member *top = q->avail[0].m;
+	/* In rank order, each put before the last: offers go out worst first,
+	 * as they always have. */
+	while ((top = acd_avail_top(q))) {
+		struct acd_agent *a = q->mem[top->slot].agent;
 
-		acd_avail_remove(q, top);
-		if (acd_agent_meets(top->agent, t->conf.skills, t->conf.nskills)) {
-			top->offer_next = take;
-			take = top;
-		} else {
-			top->stash = stash;
-			stash = top;
+		if (acd_agent_meets(a, t->conf.skills, t->conf.nskills)) {
+			a->offer_next = take;
+			take = a;
 		}
+		acd_avail_pop(q);
 	}
-	while (stash) {
-		struct acd_member *next = stash->stash;
-
-		acd_avail_push(q, stash);
-		stash = next;
-	}
+	/* Back in the heap so that each agent's sync takes it out with all its
+	 * other memberships, in one place. */
+	acd_avail_unpop(q);
 	if (!take)
 		return false;
 	task_ringing(acd, t);
 	while (take) {
-		struct acd_member *next = take->offer_next;
+		struct acd_agent *next = take->offer_next;
 
-		/* Back in the heap so that the agent's sync takes it out with
-		 * all its other memberships, in one place. */
-		acd_avail_push(q, take);
 		offer_one(acd, t, take);
 		take = next;
 	}
 	return true;
 }
 
+/* Offer @t (waiting in @q, its best task) to the best member for it, or to
+ * all of them in ring all. False when no available member fits. */
+static bool task_pair(struct acd *acd, struct acd_queue *q, struct acd_task *t)
+{
+	struct acd_hent best;
+
+	if (!find_member(acd, q, t, &best))
+		return false;
+	if (q->strategy == ACD_STRAT_RING_ALL)
+		return offer_all(acd, q, t);
+	if (q->strategy == ACD_STRAT_RR_MEMORY) {
+		/* hent_make(): key[0] is the epoch, key[1] the position. */
+		q->rr_last = (uint32_t)best.key[1];
+		if (best.key[0] > q->rr_epoch)
+			q->rr_epoch = best.key[0];
+	}
+	task_ringing(acd, t);
+	offer_one(acd, t, q->mem[best.slot].agent);
+	/* Its entry, dead now, is at the top and in cache: drop it now rather
+	 * than when the heap is cold again. */
+	acd_avail_top(q);
+	return true;
+}
+
 void acd_queue_dispatch(struct acd *acd, struct acd_queue *q)
 {
 	while (q->ntasks && q->navail) {
-		struct acd_task *tstash = NULL, *t = NULL;
-		struct acd_member *m = NULL;
-		bool ringall = q->conf.strategy == ACD_STRAT_RING_ALL;
+		struct acd_task *tstash = NULL;
+		bool paired = false;
 
 		/*
 		 * Tasks in order; one that needs extra skills nobody available
@@ -287,9 +291,8 @@ void acd_queue_dispatch(struct acd *acd, struct acd_queue *q)
 		while (q->ntasks) {
 			struct acd_task *top = q->tasks[0];
 
-			m = find_member(acd, q, top);
-			if (m) {
-				t = top;
+			if (task_pair(acd, q, top)) {
+				paired = true;
 				break;
 			}
 			if (!top->conf.nskills)
@@ -304,15 +307,8 @@ void acd_queue_dispatch(struct acd *acd, struct acd_queue *q)
 			acd_tasks_push(q, tstash);
 			tstash = next;
 		}
-		if (!t)
+		if (!paired)
 			return;
-		if (ringall) {
-			if (!offer_all(acd, q, t))
-				return;
-			continue;
-		}
-		task_ringing(acd, t);
-		offer_one(acd, t, m);
 	}
 }
 
@@ -337,15 +333,15 @@ static void state_report(struct acd *acd, struct acd_agent *a)
 	enum acd_agent_state st = acd_agent_state_of(a);
 	struct acd_decision d;
 
-	if (st == a->last_state && (st != ACD_AGENT_NOT_READY))
+	if (st == (enum acd_agent_state)a->last_state && st != ACD_AGENT_NOT_READY)
 		return;
-	if (st == a->last_state && a->reason == a->last_reason)
+	if (st == (enum acd_agent_state)a->last_state && a->reason == a->last_reason)
 		return;
-	a->last_state = st;
+	a->last_state = (uint8_t)st;
 	a->last_reason = a->reason;
 	memset(&d, 0, sizeof(d));
 	d.type = ACD_EV_AGENT_STATE;
-	d.agent = a->conf.id;
+	d.agent = a->id;
 	d.u.agent.state = st;
 	d.u.agent.reason = st == ACD_AGENT_NOT_READY ? a->reason : 0;
 	emit(acd, &d);
@@ -354,26 +350,41 @@ static void state_report(struct acd *acd, struct acd_agent *a)
 void acd_agent_sync(struct acd *acd, struct acd_agent *a, bool dispatch)
 {
 	struct dispatch_ent ents[DISPATCH_SORT_MAX];
+	bool can[ACD_CHAN_COUNT];
 	unsigned n = 0;
 	bool more = false;
-	struct list_elem *e, *tmp;
 
-	list_for_each_safe(&a->members, e, tmp)
-	{
-		struct acd_member *m = list_entry(e, struct acd_member, agent_le);
-		bool want = m->eligible && agent_can_take(a, m->q->conf.channel);
+	for (unsigned c = 0; c < ACD_CHAN_COUNT; c++)
+		can[c] = agent_can_take(a, (enum acd_channel)c);
+	/* The queues to change are known from the agent alone: ask for all of
+	 * them at once, so their cache misses overlap instead of queueing up
+	 * behind each other's heap walks. */
+	for (uint32_t i = 0; i < a->nmem; i++) {
+		const struct acd_amem *am = &a->mem[i];
 
-		if (want && m->hidx == ACD_NOIDX) {
-			key_set(acd, m);
-			acd_avail_push(m->q, m);
-			if (m->q->ntasks) {
-				if (n < DISPATCH_SORT_MAX)
-					ents[n++] = (struct dispatch_ent){m->q, m->q->tasks[0]};
-				else
-					more = true;
-			}
-		} else if (!want && m->hidx != ACD_NOIDX) {
-			acd_avail_remove(m->q, m);
+		if ((am->eligible && can[am->channel]) != am->in_heap)
+			__builtin_prefetch(am->q);
+	}
+	for (uint32_t i = 0; i < a->nmem; i++) {
+		struct acd_amem *am = &a->mem[i];
+		struct acd_queue *q = am->q;
+		bool want = am->eligible && can[am->channel];
+		struct acd_hent e;
+
+		if (want == am->in_heap)
+			continue;
+		am->in_heap = want;
+		if (!want) {
+			acd_avail_remove(q, am->slot);
+			continue;
+		}
+		hent_make(acd, a, am, &e);
+		acd_avail_push(q, &e);
+		if (q->ntasks) {
+			if (n < DISPATCH_SORT_MAX)
+				ents[n++] = (struct dispatch_ent){q, q->tasks[0]};
+			else
+				more = true;
 		}
 	}
 	state_report(acd, a);
@@ -393,27 +404,12 @@ void acd_agent_sync(struct acd *acd, struct acd_agent *a, bool dispatch)
 		acd_queue_dispatch(acd, ents[i].q);
 	if (!more)
 		return;
-	list_for_each_safe(&a->members, e, tmp)
-	{
-		struct acd_member *m = list_entry(e, struct acd_member, agent_le);
+	for (uint32_t i = 0; i < a->nmem; i++) {
+		struct acd_queue *q = a->mem[i].q;
 
-		if (m->hidx != ACD_NOIDX && m->q->ntasks)
-			acd_queue_dispatch(acd, m->q);
+		if (a->mem[i].in_heap && q->ntasks)
+			acd_queue_dispatch(acd, q);
 	}
-}
-
-static struct acd_member *member_of(struct acd_agent *a, const struct acd_queue *q)
-{
-	struct list_elem *e, *tmp;
-
-	list_for_each_safe(&a->members, e, tmp)
-	{
-		struct acd_member *m = list_entry(e, struct acd_member, agent_le);
-
-		if (m->q == q)
-			return m;
-	}
-	return NULL;
 }
 
 void acd_task_destroy(struct acd *acd, struct acd_task *t)
@@ -425,7 +421,7 @@ void acd_task_destroy(struct acd *acd, struct acd_task *t)
 	assert(!timer_pending(&t->ring_tmr) && !timer_pending(&t->wait_tmr) &&
 	       !timer_pending(&t->ann_tmr) && !timer_pending(&t->tier_tmr));
 	acd_map_del(&acd->tasks, t->id);
-	mem_free(t);
+	acd_line_free(t);
 }
 
 static void wait_timeout(void *arg);
@@ -487,7 +483,6 @@ static int task_enter(struct acd *acd, struct acd_task *t, struct acd_queue *q)
 	t->expired = false;
 	q->nalive++;
 	q->st.entered++;
-	acd_tasks_push(q, t);
 	if (q->conf.max_wait_s)
 		timer_start(acd->tw, &t->wait_tmr, (uint64_t)q->conf.max_wait_s * 1000,
 			    wait_timeout, t);
@@ -499,6 +494,12 @@ static int task_enter(struct acd *acd, struct acd_task *t, struct acd_queue *q)
 				1000,
 			    tier_widen, t);
 	emit_task(acd, ACD_EV_ENTER, t, NULL);
+	/* Alone in the queue the task is its head: pair it at once when it
+	 * can be, as acd_queue_dispatch() would, without the two operations
+	 * on the task heap (a cache miss each at 50,000 agents). */
+	if (!q->ntasks && task_pair(acd, q, t))
+		return 0;
+	acd_tasks_push(q, t);
 	acd_queue_dispatch(acd, q);
 	return 0;
 }
@@ -573,14 +574,14 @@ static void ring_timeout(void *arg)
 {
 	struct acd_task *t = arg;
 	struct acd *acd = t->q->acd;
-	struct acd_member *offers = t->offers, *m, *next;
-	bool ringall = t->q->conf.strategy == ACD_STRAT_RING_ALL;
+	struct acd_agent *offers = t->offers, *a, *next;
+	bool ringall = t->q->strategy == ACD_STRAT_RING_ALL;
 	uint64_t ring = now_of(acd) - t->ring_start;
 
 	t->offers = NULL;
-	for (m = offers; m; m = m->offer_next) {
-		emit_task(acd, ACD_DEC_CANCEL, t, m->agent);
-		emit_times(acd, ACD_EV_RINGNOANSWER, t, m->agent, 0, 0, ring);
+	for (a = offers; a; a = a->offer_next) {
+		emit_task(acd, ACD_DEC_CANCEL, t, a);
+		emit_times(acd, ACD_EV_RINGNOANSWER, t, a, 0, 0, ring);
 	}
 	/*
 	 * The task goes back first, while its agents still count as ringing,
@@ -589,11 +590,9 @@ static void ring_timeout(void *arg)
 	 * NOTE: @t may be gone after task_requeue() (it can exit).
 	 */
 	task_requeue(acd, t);
-	for (m = offers; m; m = next) {
-		struct acd_agent *a = m->agent;
-
-		next = m->offer_next;
-		m->offer_next = NULL;
+	for (a = offers; a; a = next) {
+		next = a->offer_next;
+		a->offer_next = NULL;
 		a->offer = NULL;
 		/* Ring all: nobody in particular missed it; see docs/ACD.md. */
 		if (!ringall) {
@@ -665,6 +664,14 @@ static void wrapup_done(void *arg)
 
 static void advance(struct acd *acd, uint64_t now)
 {
+	/*
+	 * The engine starts no timer less than a second away, so nothing can
+	 * fall due while the clock stands still: events within the same
+	 * millisecond skip the wheel's scan for its next slot, which costs
+	 * more than the rest of a routing decision.
+	 */
+	if (now <= timer_wheel_now(acd->tw))
+		return;
 	timer_wheel_advance(acd->tw, now);
 }
 
@@ -702,11 +709,12 @@ int acd_task_enqueue(struct acd *acd, uint64_t now, const struct acd_task_conf *
 		return -EINVAL;
 	if (acd_map_get(&acd->tasks, conf->id))
 		return -EEXIST;
-	t = mem_zalloc(sizeof(*t));
+	t = acd_line_zalloc(sizeof(*t));
 	if (!t)
 		return -ENOMEM;
 	t->id = conf->id;
 	t->conf = *conf;
+	t->channel = (uint8_t)conf->channel;
 	t->hidx = ACD_NOIDX;
 	t->seq = ++acd->seq;
 	t->arrival = now_of(acd);
@@ -719,7 +727,7 @@ int acd_task_enqueue(struct acd *acd, uint64_t now, const struct acd_task_conf *
 	if (!err)
 		err = acd_map_put(&acd->tasks, t->id, t);
 	if (err) {
-		mem_free(t);
+		acd_line_free(t);
 		return err;
 	}
 	err = task_enter(acd, t, q);
@@ -751,7 +759,7 @@ int acd_task_abandon(struct acd *acd, uint64_t now, uint64_t id)
 {
 	struct acd_task *t;
 	struct acd_queue *q;
-	struct acd_member *m, *next, *offers;
+	struct acd_agent *a, *next, *offers;
 
 	if (!acd)
 		return -EINVAL;
@@ -764,9 +772,9 @@ int acd_task_abandon(struct acd *acd, uint64_t now, uint64_t id)
 	q = t->q;
 	offers = t->offers;
 	t->offers = NULL;
-	for (m = offers; m; m = m->offer_next) {
-		m->agent->offer = NULL;
-		emit_task(acd, ACD_DEC_CANCEL, t, m->agent);
+	for (a = offers; a; a = a->offer_next) {
+		a->offer = NULL;
+		emit_task(acd, ACD_DEC_CANCEL, t, a);
 	}
 	if (t->state == ACD_TASK_RINGING)
 		q->nringing--;
@@ -775,18 +783,18 @@ int acd_task_abandon(struct acd *acd, uint64_t now, uint64_t id)
 	q->st.abandoned++;
 	emit_times(acd, ACD_EV_ABANDON, t, NULL, now_of(acd) - t->q_arrival, 0, 0);
 	acd_task_destroy(acd, t);
-	for (m = offers; m; m = next) {
-		next = m->offer_next;
-		m->offer_next = NULL;
-		acd_agent_sync(acd, m->agent, true);
+	for (a = offers; a; a = next) {
+		next = a->offer_next;
+		a->offer_next = NULL;
+		acd_agent_sync(acd, a, true);
 	}
 	return 0;
 }
 
 int acd_offer_answer(struct acd *acd, uint64_t now, uint64_t id, uint32_t agent)
 {
-	struct acd_member *m, *next, *offers, *mine = NULL;
-	struct acd_agent *a;
+	struct acd_agent *a, *x, *next, *offers;
+	struct acd_amem *mine;
 	struct acd_queue *q;
 	struct acd_task *t;
 	uint64_t wait;
@@ -795,14 +803,14 @@ int acd_offer_answer(struct acd *acd, uint64_t now, uint64_t id, uint32_t agent)
 		return -EINVAL;
 	advance(acd, now);
 	t = task_get(acd, id);
-	/* The agent is nearly always among the task's offers, whose agents are
-	 * in cache: the id map (a cache miss) only when it is not, to tell
+	/* The agent is nearly always among the task's offers, which are in
+	 * cache: the id map (a cache miss) only when it is not, to tell
 	 * -ENOENT from -EINVAL exactly as before. */
 	a = NULL;
 	if (t && t->state == ACD_TASK_RINGING) {
-		for (m = t->offers; m && !a; m = m->offer_next) {
-			if (m->agent->conf.id == agent)
-				a = m->agent;
+		for (x = t->offers; x && !a; x = x->offer_next) {
+			if (x->id == agent)
+				a = x;
 		}
 	}
 	if (!a)
@@ -814,12 +822,10 @@ int acd_offer_answer(struct acd *acd, uint64_t now, uint64_t id, uint32_t agent)
 	q = t->q;
 	offers = t->offers;
 	t->offers = NULL;
-	for (m = offers; m; m = m->offer_next) {
-		m->agent->offer = NULL;
-		if (m->agent == a)
-			mine = m;
-		else
-			emit_task(acd, ACD_DEC_CANCEL, t, m->agent);
+	for (x = offers; x; x = x->offer_next) {
+		x->offer = NULL;
+		if (x != a)
+			emit_task(acd, ACD_DEC_CANCEL, t, x);
 	}
 	timer_cancel(&t->ring_tmr);
 	timer_cancel(&t->wait_tmr);
@@ -830,31 +836,30 @@ int acd_offer_answer(struct acd *acd, uint64_t now, uint64_t id, uint32_t agent)
 	q->nalive--;
 	q->nconn++;
 	t->agent = a;
-	t->member = mine;
 	t->connect_at = now_of(acd);
-	a->load[t->conf.channel]++;
+	a->load[t->channel]++;
 	a->ntasks++;
+	mine = acd_amem_find(a, q);
 	if (mine)
-		mine->calls++;
+		q->mem[mine->slot].calls++;
 	wait = t->connect_at - t->q_arrival;
 	q->st.answered++;
 	if (wait <= (uint64_t)q->conf.sl_s * 1000)
 		q->st.answered_in_sl++;
 	emit_times(acd, ACD_EV_CONNECT, t, a, wait, 0, t->connect_at - t->ring_start);
 	acd_agent_sync(acd, a, true);
-	for (m = offers; m; m = next) {
-		next = m->offer_next;
-		m->offer_next = NULL;
-		if (m != mine)
-			acd_agent_sync(acd, m->agent, true);
+	for (x = offers; x; x = next) {
+		next = x->offer_next;
+		x->offer_next = NULL;
+		if (x != a)
+			acd_agent_sync(acd, x, true);
 	}
 	return 0;
 }
 
 int acd_offer_reject(struct acd *acd, uint64_t now, uint64_t id, uint32_t agent)
 {
-	struct acd_member **pp, *m;
-	struct acd_agent *a;
+	struct acd_agent **pp, *a;
 	struct acd_task *t;
 
 	if (!acd)
@@ -866,11 +871,11 @@ int acd_offer_reject(struct acd *acd, uint64_t now, uint64_t id, uint32_t agent)
 		return -ENOENT;
 	if (t->state != ACD_TASK_RINGING || a->offer != t)
 		return -EINVAL;
-	for (pp = &t->offers; *pp && (*pp)->agent != a; pp = &(*pp)->offer_next)
+	/* a->offer == t: @a is on the chain. */
+	for (pp = &t->offers; *pp != a; pp = &(*pp)->offer_next)
 		;
-	m = *pp;
-	*pp = m->offer_next;
-	m->offer_next = NULL;
+	*pp = a->offer_next;
+	a->offer_next = NULL;
 	a->offer = NULL;
 	emit_times(acd, ACD_EV_RINGNOANSWER, t, a, 0, 0, now_of(acd) - t->ring_start);
 	a->not_ready = true;
@@ -883,7 +888,7 @@ int acd_offer_reject(struct acd *acd, uint64_t now, uint64_t id, uint32_t agent)
 
 int acd_task_end(struct acd *acd, uint64_t now, uint64_t id)
 {
-	struct acd_member *m;
+	struct acd_amem *am;
 	struct acd_agent *a;
 	struct acd_queue *q;
 	struct acd_task *t;
@@ -901,25 +906,25 @@ int acd_task_end(struct acd *acd, uint64_t now, uint64_t id)
 	q = t->q;
 	talk = now_of(acd) - t->connect_at;
 	wrap = (uint64_t)q->conf.wrapup_s * 1000;
-	/* The member remembered at connect time spares a walk of the
-	 * agent's members (cache misses); member_remove() clears it. */
-	m = t->member ? t->member : member_of(a, q);
-	if (m)
-		m->talk_ms += talk;
+	/* No membership when it was removed during the task: nobody to count
+	 * the talk time for. */
+	am = acd_amem_find(a, q);
+	if (am)
+		q->mem[am->slot].talk_ms += talk;
 	q->nconn--;
 	q->st.completed++;
 	/* A moving average over about 16 tasks: recent enough, no history kept. */
 	q->avg_handle_ms =
 	    q->avg_handle_ms ? (q->avg_handle_ms * 15 + talk + wrap) / 16 : talk + wrap;
 	emit_times(acd, ACD_EV_COMPLETE, t, a, t->connect_at - t->q_arrival, talk, 0);
-	a->load[t->conf.channel]--;
+	a->load[t->channel]--;
 	a->ntasks--;
 	/* Not acd_task_destroy(): the answer stopped all its timers and none
 	 * restarts once connected, and their cache lines are cold by now. */
 	assert(!timer_pending(&t->ring_tmr) && !timer_pending(&t->wait_tmr) &&
 	       !timer_pending(&t->ann_tmr) && !timer_pending(&t->tier_tmr));
 	acd_map_del(&acd->tasks, t->id);
-	mem_free(t);
+	acd_line_free(t);
 	if (!a->ntasks) {
 		if (wrap) {
 			a->wrapup = true;
@@ -934,7 +939,6 @@ int acd_task_end(struct acd *acd, uint64_t now, uint64_t id)
 
 int acd_agent_login(struct acd *acd, uint64_t now, uint32_t id)
 {
-	struct list_elem *e, *tmp;
 	struct acd_agent *a;
 
 	if (!acd)
@@ -949,17 +953,14 @@ int acd_agent_login(struct acd *acd, uint64_t now, uint32_t id)
 	a->not_ready = false;
 	a->reason = 0;
 	a->idle_since = now_of(acd);
-	list_for_each_safe(&a->members, e, tmp)
-	{
-		list_entry(e, struct acd_member, agent_le)->q->nlogged++;
-	}
+	for (uint32_t i = 0; i < a->nmem; i++)
+		a->mem[i].q->nlogged++;
 	acd_agent_sync(acd, a, true);
 	return 0;
 }
 
 int acd_agent_logout(struct acd *acd, uint64_t now, uint32_t id)
 {
-	struct list_elem *e, *tmp;
 	struct acd_agent *a;
 
 	if (!acd)
@@ -975,10 +976,8 @@ int acd_agent_logout(struct acd *acd, uint64_t now, uint32_t id)
 	timer_cancel(&a->wrap_tmr);
 	a->wrapup = false;
 	a->logged_in = false;
-	list_for_each_safe(&a->members, e, tmp)
-	{
-		list_entry(e, struct acd_member, agent_le)->q->nlogged--;
-	}
+	for (uint32_t i = 0; i < a->nmem; i++)
+		a->mem[i].q->nlogged--;
 	acd_agent_sync(acd, a, false);
 	return 0;
 }

@@ -386,6 +386,43 @@ out:
 	return err;
 }
 
+/* Levels above 10 rank too, and a sum over 8 skills at level 100 still does. */
+TEST(test_acd_best_skill_levels)
+{
+	struct acd_queue_conf qc = {
+	    .id = 1, .strategy = ACD_STRAT_BEST_SKILL, .nskills = ACD_QUEUE_SKILLS};
+	static const uint8_t lv[4] = {0, 99, ACD_LEVEL_MAX, 11};
+	struct acd_conf conf = {0};
+	struct acd *acd = NULL;
+	struct rec r;
+	int err = 0;
+
+	memset(&r, 0, sizeof(r));
+	conf.h = rec_h;
+	conf.arg = &r;
+	for (unsigned k = 0; k < ACD_QUEUE_SKILLS; k++)
+		qc.skills[k] = (struct acd_skill_req){.skill = (uint8_t)k, .min_level = 1};
+	TEST_ERR(acd_alloc(&acd, &conf));
+	TEST_ERR(acd_queue_add(acd, &qc));
+	for (uint32_t i = 1; i <= 3; i++) {
+		struct acd_agent_conf ac = {.id = i};
+
+		memset(ac.levels, lv[i], ACD_QUEUE_SKILLS);
+		TEST_ERR(acd_agent_add(acd, &ac));
+		TEST_ERR(acd_member_add(acd, 1, i, 0));
+		TEST_ERR(acd_agent_login(acd, 0, i));
+	}
+	TEST_ERR(enqueue(acd, S, 1, 1, 0));
+	TEST_EQUALS(2, last_offer(&r));
+	TEST_ERR(enqueue(acd, S, 2, 1, 0));
+	TEST_EQUALS(1, last_offer(&r));
+	TEST_ERR(enqueue(acd, S, 3, 1, 0));
+	TEST_EQUALS(3, last_offer(&r));
+out:
+	acd_free(acd);
+	return err;
+}
+
 TEST(test_acd_bullseye)
 {
 	struct acd_queue_conf qc = {
@@ -753,8 +790,18 @@ TEST(test_acd_config_errors)
 	TEST_EQUALS(-ENOENT, acd_member_add(acd, 9, 1, 0));
 	TEST_EQUALS(-ENOENT, enqueue(acd, 0, 1, 9, 0));
 	TEST_EQUALS(-EINVAL, enqueue(acd, 0, 0, 1, 0));
-	ac.levels[3] = 11;
+	ac.levels[3] = ACD_LEVEL_MAX + 1;
 	TEST_EQUALS(-EINVAL, acd_agent_add(acd, &ac));
+	ac.levels[3] = ACD_LEVEL_MAX;
+	TEST_ERR(acd_agent_add(acd, &ac));
+	qc.id = 3;
+	qc.nskills = 1;
+	qc.skills[0] = (struct acd_skill_req){.skill = 3, .min_level = ACD_LEVEL_MAX + 1};
+	TEST_EQUALS(-EINVAL, acd_queue_add(acd, &qc));
+	qc.skills[0].min_level = ACD_LEVEL_MAX;
+	TEST_ERR(acd_queue_add(acd, &qc));
+	TEST_ERR(acd_queue_remove(acd, 3));
+	TEST_ERR(acd_agent_remove(acd, 5));
 	qc.id = 2;
 	qc.nskills = 1;
 	qc.skills[0] = (struct acd_skill_req){.skill = 70, .min_level = 1};

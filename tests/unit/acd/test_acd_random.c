@@ -1,7 +1,9 @@
 /*
  * Randomized test of acd: a seeded stream of events (arrivals, answers,
- * rejects, ends, abandons, logins, state changes, time passing) over 50
- * agents and 10 queues of every strategy, against a model built only from
+ * rejects, ends, abandons, logins, state changes, members joining and
+ * leaving queues, time passing or standing still) over 50 agents with skill
+ * levels up to ACD_LEVEL_MAX and 10 queues of every strategy, against a
+ * model built only from
  * the decisions the engine emits. After every event: no agent is available
  * while ringing or on a task, no task rings two agents unless its queue
  * rings all, every task ends exactly once (COMPLETE, ABANDON or a final
@@ -48,6 +50,7 @@ struct model {
 	struct magent a[NA + 1];
 	struct acd_queue_conf q[NQ + 1];
 	uint64_t ended, entered_ok;
+	bool quiet; /* few arrivals: agents sit available while queues change */
 	unsigned bad;
 	uint64_t rnd;
 };
@@ -236,7 +239,7 @@ static int setup(struct model *m, struct acd *acd)
 		c->priority = (int32_t)rnd_n(m, 3);
 		if (q % 2) {
 			c->nskills = 1;
-			c->skills[0] = (struct acd_skill_req){(uint8_t)(q % NSK), 3};
+			c->skills[0] = (struct acd_skill_req){(uint8_t)(q % NSK), 30};
 		}
 		c->wrapup_s = rnd_n(m, 10);
 		c->ring_timeout_s = 10 + rnd_n(m, 10);
@@ -262,7 +265,7 @@ static int setup(struct model *m, struct acd *acd)
 		struct magent *a = &m->a[i];
 
 		for (unsigned s = 0; s < NSK; s++)
-			a->levels[s] = ac.levels[s] = (uint8_t)rnd_n(m, 11);
+			a->levels[s] = ac.levels[s] = (uint8_t)rnd_n(m, ACD_LEVEL_MAX + 1);
 		err = acd_agent_add(acd, &ac);
 		for (unsigned k = 0; k < 3 && !err; k++) {
 			uint32_t q = 1 + rnd_n(m, NQ), pen = rnd_n(m, 4);
@@ -276,6 +279,36 @@ static int setup(struct model *m, struct acd *acd)
 		if (!err)
 			err = acd_agent_login(acd, 0, i);
 	}
+	return err;
+}
+
+/* @a joins a random queue (refused when it is in it already). */
+static int member_join(struct model *m, struct acd *acd, uint32_t a)
+{
+	uint32_t q = 1 + rnd_n(m, NQ), pen = rnd_n(m, 4);
+	int err = acd_member_add(acd, q, a, pen);
+
+	if (err == -EEXIST)
+		return m->a[a].member[q] ? 0 : err;
+	if (!err) {
+		m->a[a].member[q] = true;
+		m->a[a].penalty[q] = pen;
+	}
+	return err;
+}
+
+/* @a leaves a random queue (refused while it rings for it, or if not in it). */
+static int member_leave(struct model *m, struct acd *acd, uint32_t a)
+{
+	uint32_t q = 1 + rnd_n(m, NQ);
+	int err = acd_member_remove(acd, q, a);
+
+	if (err == -ENOENT)
+		return m->a[a].member[q] ? err : 0;
+	if (err == -EBUSY)
+		return m->a[a].offer && m->t[m->a[a].offer].queue == q ? 0 : err;
+	if (!err)
+		m->a[a].member[q] = false;
 	return err;
 }
 
@@ -316,6 +349,9 @@ static int step(struct model *m, struct acd *acd, uint64_t now)
 	err = acd_tick(acd, now);
 	if (err)
 		return err;
+	/* In quiet phases most arrivals become ends. */
+	if (r < 30 && m->quiet && rnd_n(m, 5))
+		r = 52 + rnd_n(m, 15);
 	if (r < 30) {
 		struct mtask *t;
 		uint32_t q = 1 + rnd_n(m, NQ);
@@ -331,7 +367,7 @@ static int step(struct model *m, struct acd *acd, uint64_t now)
 		if (rnd_n(m, 5) == 0) {
 			t->conf.nskills = 1;
 			t->conf.skills[0] = (struct acd_skill_req){(uint8_t)rnd_n(m, NSK),
-								   (uint8_t)(1 + rnd_n(m, 6))};
+								   (uint8_t)(1 + rnd_n(m, 60))};
 		}
 		t->state = T_ARRIVING;
 		t->queue = q;
@@ -371,6 +407,10 @@ static int step(struct model *m, struct acd *acd, uint64_t now)
 		err = acd_agent_ready(acd, now, a);
 	else if (r < 92)
 		err = acd_agent_not_ready(acd, now, a, 1 + rnd_n(m, 3));
+	else if (r < 94)
+		err = member_join(m, acd, a);
+	else if (r < 96)
+		err = member_leave(m, acd, a);
 	else
 		err = acd_tick(acd, now);
 	/* Refusals are part of the game: logging out busy, ready when out. */
@@ -395,7 +435,11 @@ TEST(test_acd_random_invariants)
 	TEST_ERR(acd_alloc(&acd, &conf));
 	TEST_ERR(setup(m, acd));
 	for (uint64_t i = 0; i < events; i++) {
-		now += rnd_n(m, 100) < 90 ? rnd_n(m, 2000) : rnd_n(m, 30000);
+		if (i % 5000 == 0)
+			m->quiet = !m->quiet;
+		/* A third of the events share the previous one's millisecond. */
+		if (rnd_n(m, 3))
+			now += rnd_n(m, 100) < 90 ? rnd_n(m, 2000) : rnd_n(m, 30000);
 		TEST_ERR(step(m, acd, now));
 		check(m, acd, now);
 		TEST_EQUALS(0, m->bad);
