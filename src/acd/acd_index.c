@@ -6,6 +6,9 @@
  * waiting tasks in priority-then-arrival order (binary, each task
  * remembering its index so it can leave from the middle in O(log n)).
  *
+ * Also the memory the engine's objects live in: blocks on cache lines and
+ * pools of them.
+ *
  * Not here: what the keys mean (acd_route.c sets them on insertion).
  */
 #include <errno.h>
@@ -36,6 +39,56 @@ void acd_line_free(void *p)
 		return;
 	memcpy(&raw, (unsigned char *)p - sizeof(raw), sizeof(raw));
 	mem_free(raw);
+}
+
+void acd_pool_init(struct acd_pool *p, size_t size, uint32_t per_chunk)
+{
+	memset(p, 0, sizeof(*p));
+	p->size = (uint32_t)((size + 63) & ~(size_t)63);
+	p->per_chunk = per_chunk;
+}
+
+void *acd_pool_zalloc(struct acd_pool *p)
+{
+	void *obj = p->free;
+
+	if (!obj) {
+		/* The chunk's first line links it to the others. */
+		unsigned char *chunk = acd_line_zalloc(64 + (size_t)p->size * p->per_chunk);
+
+		if (!chunk)
+			return NULL;
+		memcpy(chunk, &p->chunks, sizeof(p->chunks));
+		p->chunks = chunk;
+		/* Chained backwards, so the chunk is handed out in address order. */
+		for (uint32_t i = p->per_chunk; i-- > 0;) {
+			unsigned char *o = chunk + 64 + (size_t)i * p->size;
+
+			memcpy(o, &p->free, sizeof(p->free));
+			p->free = o;
+		}
+		obj = p->free;
+	}
+	memcpy(&p->free, obj, sizeof(p->free));
+	memset(obj, 0, p->size);
+	return obj;
+}
+
+void acd_pool_free(struct acd_pool *p, void *obj)
+{
+	memcpy(obj, &p->free, sizeof(p->free));
+	p->free = obj;
+}
+
+void acd_pool_reset(struct acd_pool *p)
+{
+	while (p->chunks) {
+		void *chunk = p->chunks;
+
+		memcpy(&p->chunks, chunk, sizeof(p->chunks));
+		acd_line_free(chunk);
+	}
+	p->free = NULL;
 }
 
 static size_t map_slot(uint64_t key, size_t mask)
@@ -106,6 +159,12 @@ void *acd_map_get(const struct acd_map *m, uint64_t key)
 			return m->slots[j].val;
 	}
 	return NULL;
+}
+
+void acd_map_prefetch(const struct acd_map *m, uint64_t key)
+{
+	if (m->cap)
+		__builtin_prefetch(&m->slots[map_slot(key, m->cap - 1)]);
 }
 
 void *acd_map_del(struct acd_map *m, uint64_t key)
@@ -221,7 +280,42 @@ static bool hent_before(const struct acd_hent *a, const struct acd_hent *b)
  * one write. Nothing points into the heap, so sifting writes nothing else.
  * Only the order of live entries matters to routing, never the heap's shape.
  */
-#define MHEAP_D 4
+#define MHEAP_D	 4
+/*
+ * The heap array starts HEAP_PAD entries into a cache-line-aligned block:
+ * the children of node i, entries 4i+1 to 4i+4, then sit at bytes
+ * 128(i+1) to 128(i+2) of the block, two whole cache lines instead of
+ * parts of three.
+ */
+#define HEAP_PAD (MHEAP_D - 1)
+
+int acd_avail_reserve(struct acd_queue *q, uint32_t cap)
+{
+	struct acd_hent *block, *avail;
+
+	if (cap <= q->heap_cap)
+		return 0;
+	/* Geometrically, or adding members one by one would copy the heap
+	 * each time; by a quarter, since most of it is never touched. */
+	if (cap < q->heap_cap + q->heap_cap / 4)
+		cap = q->heap_cap + q->heap_cap / 4;
+	block = acd_line_zalloc((cap + HEAP_PAD) * sizeof(*block));
+	if (!block)
+		return -ENOMEM;
+	avail = block + HEAP_PAD;
+	if (q->avail)
+		memcpy(avail, q->avail, (q->nheap + q->nstash) * sizeof(*avail));
+	acd_avail_free(q);
+	q->avail = avail;
+	q->heap_cap = cap;
+	return 0;
+}
+
+void acd_avail_free(struct acd_queue *q)
+{
+	if (q->avail)
+		acd_line_free(q->avail - HEAP_PAD);
+}
 
 static bool hent_live(const struct acd_queue *q, const struct acd_hent *e)
 {
@@ -367,8 +461,8 @@ void acd_avail_move(struct acd_queue *q, uint32_t from, uint32_t to)
 
 bool acd_task_before(const struct acd_task *a, const struct acd_task *b)
 {
-	if (a->conf.priority != b->conf.priority)
-		return a->conf.priority > b->conf.priority;
+	if (a->priority != b->priority)
+		return a->priority > b->priority;
 	return a->seq < b->seq;
 }
 

@@ -40,7 +40,7 @@ static void emit_task(struct acd *acd, enum acd_dec_type type, const struct acd_
 	memset(&d, 0, sizeof(d));
 	d.type = type;
 	d.task = t->id;
-	d.queue = t->q ? t->q->conf.id : 0;
+	d.queue = t->q ? t->q->id : 0;
 	d.agent = a ? a->id : 0;
 	emit(acd, &d);
 }
@@ -53,7 +53,7 @@ static void emit_times(struct acd *acd, enum acd_dec_type type, const struct acd
 	memset(&d, 0, sizeof(d));
 	d.type = type;
 	d.task = t->id;
-	d.queue = t->q->conf.id;
+	d.queue = t->q->id;
 	d.agent = a ? a->id : 0;
 	d.u.times.wait_ms = wait;
 	d.u.times.talk_ms = talk;
@@ -74,7 +74,7 @@ static uint64_t rng_next(struct acd *acd)
 bool acd_agent_meets(const struct acd_agent *a, const struct acd_skill_req *req, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
-		if (a->conf.levels[req[i].skill] < req[i].min_level)
+		if (acd_agent_level(a, req[i].skill) < req[i].min_level)
 			return false;
 	}
 	return true;
@@ -111,7 +111,7 @@ static bool agent_can_take(const struct acd_agent *a, enum acd_channel ch)
 static void hent_make(struct acd *acd, const struct acd_agent *a, const struct acd_amem *am,
 		      struct acd_hent *e)
 {
-	const struct acd_queue *q = am->q;
+	const struct acd_queue *q = acd_amem_queue(acd, am);
 
 	*e = (struct acd_hent){.penalty = am->penalty, .agent_id = a->id, .slot = am->slot};
 	switch ((enum acd_strategy)q->strategy) {
@@ -128,19 +128,16 @@ static void hent_make(struct acd *acd, const struct acd_agent *a, const struct a
 		 * that time nothing of the old epoch is left in the heap, so the
 		 * keys already in the heap never need rewriting.
 		 */
-		e->key[0] = am->pos > q->rr_last ? q->rr_epoch : q->rr_epoch + 1;
-		e->key[1] = am->pos;
+		e->key[1] = q->mem[am->slot].pos;
+		e->key[0] = e->key[1] > q->rr_last ? q->rr_epoch : q->rr_epoch + 1;
 		break;
 	case ACD_STRAT_FEWEST_CALLS:
-		e->key[0] = q->mem[am->slot].calls;
-		e->key[1] = a->idle_since;
-		break;
 	case ACD_STRAT_LEAST_TALK:
-		e->key[0] = q->mem[am->slot].talk_ms;
+		e->key[0] = q->mem[am->slot].metric;
 		e->key[1] = a->idle_since;
 		break;
 	case ACD_STRAT_LINEAR:
-		e->key[0] = am->pos;
+		e->key[0] = q->mem[am->slot].pos;
 		break;
 	case ACD_STRAT_RANDOM:
 		/* Independent draws: the smallest of the available ones is a
@@ -159,7 +156,7 @@ static uint32_t tier_allowed(const struct acd *acd, const struct acd_task *t)
 	const struct acd_queue *q = t->q;
 	uint64_t step;
 
-	if (q->conf.strategy != ACD_STRAT_BULLSEYE)
+	if (q->strategy != ACD_STRAT_BULLSEYE)
 		return UINT32_MAX;
 	step = (uint64_t)(q->conf.tier_wait_s ? q->conf.tier_wait_s : TIER_DEFAULT_S) * 1000;
 	return (uint32_t)((now_of(acd) - t->q_arrival) / step);
@@ -167,7 +164,7 @@ static uint32_t tier_allowed(const struct acd *acd, const struct acd_task *t)
 
 static uint64_t ring_ms(const struct acd_queue *q)
 {
-	return (uint64_t)(q->conf.ring_timeout_s ? q->conf.ring_timeout_s : RING_DEFAULT_S) * 1000;
+	return (uint64_t)(q->ring_timeout_s ? q->ring_timeout_s : RING_DEFAULT_S) * 1000;
 }
 
 /*
@@ -185,12 +182,15 @@ static bool find_member(struct acd *acd, struct acd_queue *q, const struct acd_t
 	const struct acd_hent *top;
 	bool found = false;
 
+	/* The top's agent is read next if it is live: ask for both at once. */
+	if (q->nheap)
+		__builtin_prefetch(&q->mem[q->avail[0].slot]);
 	while ((top = acd_avail_top(q))) {
 		if (top->penalty > allowed)
 			break;
 		/* Plain tasks never look at the agent: no cache miss for it. */
-		if (!t->conf.nskills ||
-		    acd_agent_meets(q->mem[top->slot].agent, t->conf.skills, t->conf.nskills)) {
+		if (!t->nskills ||
+		    acd_agent_meets(q->mem[top->slot].agent, t->skills, t->nskills)) {
 			*best = *top;
 			found = true;
 			break;
@@ -218,7 +218,7 @@ static void task_ringing(struct acd *acd, struct acd_task *t)
 	t->state = ACD_TASK_RINGING;
 	t->q->nringing++;
 	t->ring_start = now_of(acd);
-	timer_start(acd->tw, &t->ring_tmr, ring_ms(t->q), ring_timeout, t);
+	timer_start(acd->tw, &t->tm->ring_tmr, ring_ms(t->q), ring_timeout, t);
 }
 
 /* Ring all: every available member with the task's skills. */
@@ -232,7 +232,7 @@ static bool offer_all(struct acd *acd, struct acd_queue *q, struct acd_task *t)
 	while ((top = acd_avail_top(q))) {
 		struct acd_agent *a = q->mem[top->slot].agent;
 
-		if (acd_agent_meets(a, t->conf.skills, t->conf.nskills)) {
+		if (acd_agent_meets(a, t->skills, t->nskills)) {
 			a->offer_next = take;
 			take = a;
 		}
@@ -257,12 +257,17 @@ static bool offer_all(struct acd *acd, struct acd_queue *q, struct acd_task *t)
  * all of them in ring all. False when no available member fits. */
 static bool task_pair(struct acd *acd, struct acd_queue *q, struct acd_task *t)
 {
+	struct acd_agent *a;
 	struct acd_hent best;
 
 	if (!find_member(acd, q, t, &best))
 		return false;
 	if (q->strategy == ACD_STRAT_RING_ALL)
 		return offer_all(acd, q, t);
+	/* Its state and memberships come in while the ring timer starts. */
+	a = q->mem[best.slot].agent;
+	__builtin_prefetch(a, 1);
+	__builtin_prefetch((const char *)a + 64, 1);
 	if (q->strategy == ACD_STRAT_RR_MEMORY) {
 		/* hent_make(): key[0] is the epoch, key[1] the position. */
 		q->rr_last = (uint32_t)best.key[1];
@@ -270,7 +275,7 @@ static bool task_pair(struct acd *acd, struct acd_queue *q, struct acd_task *t)
 			q->rr_epoch = best.key[0];
 	}
 	task_ringing(acd, t);
-	offer_one(acd, t, q->mem[best.slot].agent);
+	offer_one(acd, t, a);
 	/* Its entry, dead now, is at the top and in cache: drop it now rather
 	 * than when the heap is cold again. */
 	acd_avail_top(q);
@@ -295,7 +300,7 @@ void acd_queue_dispatch(struct acd *acd, struct acd_queue *q)
 				paired = true;
 				break;
 			}
-			if (!top->conf.nskills)
+			if (!top->nskills)
 				break;
 			acd_tasks_remove(q, top);
 			top->stash = tstash;
@@ -321,11 +326,11 @@ static bool dispatch_before(const struct dispatch_ent *x, const struct dispatch_
 {
 	if (x->q->conf.priority != y->q->conf.priority)
 		return x->q->conf.priority > y->q->conf.priority;
-	if (x->head->conf.priority != y->head->conf.priority)
-		return x->head->conf.priority > y->head->conf.priority;
+	if (x->head->priority != y->head->priority)
+		return x->head->priority > y->head->priority;
 	if (x->head->arrival != y->head->arrival)
 		return x->head->arrival < y->head->arrival;
-	return x->q->conf.id < y->q->conf.id;
+	return x->q->id < y->q->id;
 }
 
 static void state_report(struct acd *acd, struct acd_agent *a)
@@ -363,11 +368,11 @@ void acd_agent_sync(struct acd *acd, struct acd_agent *a, bool dispatch)
 		const struct acd_amem *am = &a->mem[i];
 
 		if ((am->eligible && can[am->channel]) != am->in_heap)
-			__builtin_prefetch(am->q);
+			__builtin_prefetch(acd_amem_queue(acd, am));
 	}
 	for (uint32_t i = 0; i < a->nmem; i++) {
 		struct acd_amem *am = &a->mem[i];
-		struct acd_queue *q = am->q;
+		struct acd_queue *q = acd_amem_queue(acd, am);
 		bool want = am->eligible && can[am->channel];
 		struct acd_hent e;
 
@@ -405,23 +410,34 @@ void acd_agent_sync(struct acd *acd, struct acd_agent *a, bool dispatch)
 	if (!more)
 		return;
 	for (uint32_t i = 0; i < a->nmem; i++) {
-		struct acd_queue *q = a->mem[i].q;
+		struct acd_queue *q = acd_amem_queue(acd, &a->mem[i]);
 
 		if (a->mem[i].in_heap && q->ntasks)
 			acd_queue_dispatch(acd, q);
 	}
 }
 
+/* Stop the timers of @t and give them back: it is answered or gone. */
+static void task_timers_put(struct acd *acd, struct acd_task *t)
+{
+	struct acd_task_timers *tm = t->tm;
+
+	timer_cancel(&tm->ring_tmr);
+	timer_cancel(&tm->wait_tmr);
+	timer_cancel(&tm->ann_tmr);
+	timer_cancel(&tm->tier_tmr);
+	assert(!timer_pending(&tm->ring_tmr) && !timer_pending(&tm->wait_tmr) &&
+	       !timer_pending(&tm->ann_tmr) && !timer_pending(&tm->tier_tmr));
+	acd_pool_free(&acd->timer_pool, tm);
+	t->tm = NULL;
+}
+
 void acd_task_destroy(struct acd *acd, struct acd_task *t)
 {
-	timer_cancel(&t->ring_tmr);
-	timer_cancel(&t->wait_tmr);
-	timer_cancel(&t->ann_tmr);
-	timer_cancel(&t->tier_tmr);
-	assert(!timer_pending(&t->ring_tmr) && !timer_pending(&t->wait_tmr) &&
-	       !timer_pending(&t->ann_tmr) && !timer_pending(&t->tier_tmr));
+	if (t->tm)
+		task_timers_put(acd, t);
 	acd_map_del(&acd->tasks, t->id);
-	acd_line_free(t);
+	acd_pool_free(&acd->task_pool, t);
 }
 
 static void wait_timeout(void *arg);
@@ -442,20 +458,20 @@ static int task_enter(struct acd *acd, struct acd_task *t, struct acd_queue *q)
 	int err;
 
 	for (;;) {
-		if (!q->conf.join_empty && q->nlogged == 0)
+		if (!q->join_empty && q->nlogged == 0)
 			reason = ACD_EXITR_EMPTY;
-		else if (q->conf.max_len && q->nalive >= q->conf.max_len)
+		else if (q->max_len && q->nalive >= q->max_len)
 			reason = ACD_EXITR_FULL;
 		else
 			break;
 		/* Refused here: said as EXIT, ENTER never written (Asterisk's
 		 * JOINEMPTY / FULL). Only an overflow move can continue. */
 		t->q = q;
-		q->st.exited++;
+		q->exited++;
 		memset(&d, 0, sizeof(d));
 		d.type = ACD_DEC_EXIT;
 		d.task = t->id;
-		d.queue = q->conf.id;
+		d.queue = q->id;
 		d.u.exit.reason = reason;
 		d.u.exit.to = q->conf.exit;
 		if (q->conf.exit.kind == ACD_EXIT_QUEUE) {
@@ -482,14 +498,14 @@ static int task_enter(struct acd *acd, struct acd_task *t, struct acd_queue *q)
 	t->state = ACD_TASK_WAITING;
 	t->expired = false;
 	q->nalive++;
-	q->st.entered++;
-	if (q->conf.max_wait_s)
-		timer_start(acd->tw, &t->wait_tmr, (uint64_t)q->conf.max_wait_s * 1000,
-			    wait_timeout, t);
-	if (q->conf.announce_s)
-		timer_start(acd->tw, &t->ann_tmr, (uint64_t)q->conf.announce_s * 1000, announce, t);
-	if (q->conf.strategy == ACD_STRAT_BULLSEYE)
-		timer_start(acd->tw, &t->tier_tmr,
+	q->entered++;
+	if (q->max_wait_s)
+		timer_start(acd->tw, &t->tm->wait_tmr, (uint64_t)q->max_wait_s * 1000, wait_timeout,
+			    t);
+	if (q->announce_s)
+		timer_start(acd->tw, &t->tm->ann_tmr, (uint64_t)q->announce_s * 1000, announce, t);
+	if (q->strategy == ACD_STRAT_BULLSEYE)
+		timer_start(acd->tw, &t->tm->tier_tmr,
 			    (uint64_t)(q->conf.tier_wait_s ? q->conf.tier_wait_s : TIER_DEFAULT_S) *
 				1000,
 			    tier_widen, t);
@@ -510,14 +526,14 @@ static void task_leave(struct acd *acd, struct acd_task *t, enum acd_exit_reason
 	struct acd_decision d;
 
 	q->nalive--;
-	q->st.exited++;
-	timer_cancel(&t->wait_tmr);
-	timer_cancel(&t->ann_tmr);
-	timer_cancel(&t->tier_tmr);
+	q->exited++;
+	timer_cancel(&t->tm->wait_tmr);
+	timer_cancel(&t->tm->ann_tmr);
+	timer_cancel(&t->tm->tier_tmr);
 	memset(&d, 0, sizeof(d));
 	d.type = ACD_DEC_EXIT;
 	d.task = t->id;
-	d.queue = q->conf.id;
+	d.queue = q->id;
 	d.u.exit.reason = reason;
 	d.u.exit.to = q->conf.exit;
 	if (q->conf.exit.kind == ACD_EXIT_QUEUE) {
@@ -545,7 +561,7 @@ static void task_leave(struct acd *acd, struct acd_task *t, enum acd_exit_reason
 			memset(&d, 0, sizeof(d));
 			d.type = ACD_DEC_EXIT;
 			d.task = t->id;
-			d.queue = to->conf.id;
+			d.queue = to->id;
 			d.u.exit.reason = ACD_EXITR_LOOP;
 			emit(acd, &d);
 		}
@@ -558,7 +574,7 @@ static void task_requeue(struct acd *acd, struct acd_task *t)
 {
 	struct acd_queue *q = t->q;
 
-	timer_cancel(&t->ring_tmr);
+	timer_cancel(&t->tm->ring_tmr);
 	t->state = ACD_TASK_WAITING;
 	q->nringing--;
 	if (t->expired) {
@@ -624,14 +640,14 @@ static void announce(void *arg)
 	struct acd_decision d;
 	uint32_t pos;
 
-	timer_start(acd->tw, &t->ann_tmr, (uint64_t)q->conf.announce_s * 1000, announce, t);
+	timer_start(acd->tw, &t->tm->ann_tmr, (uint64_t)q->announce_s * 1000, announce, t);
 	if (t->state != ACD_TASK_WAITING)
 		return;
 	pos = acd_tasks_rank(q, t) + 1;
 	memset(&d, 0, sizeof(d));
 	d.type = ACD_DEC_ANNOUNCE;
 	d.task = t->id;
-	d.queue = q->conf.id;
+	d.queue = q->id;
 	d.u.announce.position = pos;
 	d.u.announce.ewt_s =
 	    (uint32_t)(q->avg_handle_ms * pos / (q->nlogged ? q->nlogged : 1) / 1000);
@@ -645,7 +661,7 @@ static void tier_widen(void *arg)
 	struct acd *acd = q->acd;
 
 	if (tier_allowed(acd, t) < ACD_TIER_MAX)
-		timer_start(acd->tw, &t->tier_tmr,
+		timer_start(acd->tw, &t->tm->tier_tmr,
 			    (uint64_t)(q->conf.tier_wait_s ? q->conf.tier_wait_s : TIER_DEFAULT_S) *
 				1000,
 			    tier_widen, t);
@@ -702,34 +718,44 @@ int acd_task_enqueue(struct acd *acd, uint64_t now, const struct acd_task_conf *
 			return -EINVAL;
 	}
 	advance(acd, now);
+	/* The task's slot in the id map and the queue's lines are independent
+	 * misses: start them together. */
+	acd_map_prefetch(&acd->tasks, conf->id);
 	q = acd_map_get(&acd->queues, conf->queue);
 	if (!q)
 		return -ENOENT;
-	if (conf->channel != q->conf.channel)
+	__builtin_prefetch((const char *)q + 64);
+	__builtin_prefetch((const char *)q + 128);
+	if (conf->channel != q->channel)
 		return -EINVAL;
 	if (acd_map_get(&acd->tasks, conf->id))
 		return -EEXIST;
-	t = acd_line_zalloc(sizeof(*t));
+	t = acd_pool_zalloc(&acd->task_pool);
 	if (!t)
 		return -ENOMEM;
+	t->tm = acd_pool_zalloc(&acd->timer_pool);
+	/* Both reserves before the first word, so -ENOMEM changes nothing. */
+	err = t->tm ? acd_tasks_reserve(q, q->nalive + 1) : -ENOMEM;
+	if (!err)
+		err = acd_map_put(&acd->tasks, conf->id, t);
+	if (err) {
+		if (t->tm)
+			acd_pool_free(&acd->timer_pool, t->tm);
+		acd_pool_free(&acd->task_pool, t);
+		return err;
+	}
 	t->id = conf->id;
-	t->conf = *conf;
 	t->channel = (uint8_t)conf->channel;
+	t->priority = conf->priority;
+	t->nskills = (uint8_t)conf->nskills;
+	memcpy(t->skills, conf->skills, sizeof(t->skills));
 	t->hidx = ACD_NOIDX;
 	t->seq = ++acd->seq;
 	t->arrival = now_of(acd);
-	timer_init(&t->ring_tmr);
-	timer_init(&t->wait_tmr);
-	timer_init(&t->ann_tmr);
-	timer_init(&t->tier_tmr);
-	/* Both reserves before the first word, so -ENOMEM changes nothing. */
-	err = acd_tasks_reserve(q, q->nalive + 1);
-	if (!err)
-		err = acd_map_put(&acd->tasks, t->id, t);
-	if (err) {
-		acd_line_free(t);
-		return err;
-	}
+	timer_init(&t->tm->ring_tmr);
+	timer_init(&t->tm->wait_tmr);
+	timer_init(&t->tm->ann_tmr);
+	timer_init(&t->tm->tier_tmr);
 	err = task_enter(acd, t, q);
 	if (err == 1) {
 		acd_task_destroy(acd, t);
@@ -741,7 +767,7 @@ int acd_task_enqueue(struct acd *acd, uint64_t now, const struct acd_task_conf *
 		memset(&d, 0, sizeof(d));
 		d.type = ACD_DEC_EXIT;
 		d.task = t->id;
-		d.queue = t->q ? t->q->conf.id : 0;
+		d.queue = t->q ? t->q->id : 0;
 		d.u.exit.reason = ACD_EXITR_LOOP;
 		emit(acd, &d);
 		acd_task_destroy(acd, t);
@@ -780,7 +806,7 @@ int acd_task_abandon(struct acd *acd, uint64_t now, uint64_t id)
 		q->nringing--;
 	acd_tasks_remove(q, t);
 	q->nalive--;
-	q->st.abandoned++;
+	q->abandoned++;
 	emit_times(acd, ACD_EV_ABANDON, t, NULL, now_of(acd) - t->q_arrival, 0, 0);
 	acd_task_destroy(acd, t);
 	for (a = offers; a; a = next) {
@@ -827,10 +853,7 @@ int acd_offer_answer(struct acd *acd, uint64_t now, uint64_t id, uint32_t agent)
 		if (x != a)
 			emit_task(acd, ACD_DEC_CANCEL, t, x);
 	}
-	timer_cancel(&t->ring_tmr);
-	timer_cancel(&t->wait_tmr);
-	timer_cancel(&t->ann_tmr);
-	timer_cancel(&t->tier_tmr);
+	task_timers_put(acd, t);
 	t->state = ACD_TASK_CONNECTED;
 	q->nringing--;
 	q->nalive--;
@@ -839,13 +862,15 @@ int acd_offer_answer(struct acd *acd, uint64_t now, uint64_t id, uint32_t agent)
 	t->connect_at = now_of(acd);
 	a->load[t->channel]++;
 	a->ntasks++;
-	mine = acd_amem_find(a, q);
-	if (mine)
-		q->mem[mine->slot].calls++;
+	if (q->strategy == ACD_STRAT_FEWEST_CALLS) {
+		mine = acd_amem_find(a, q);
+		if (mine)
+			q->mem[mine->slot].metric++;
+	}
 	wait = t->connect_at - t->q_arrival;
-	q->st.answered++;
-	if (wait <= (uint64_t)q->conf.sl_s * 1000)
-		q->st.answered_in_sl++;
+	q->answered++;
+	if (wait <= (uint64_t)q->sl_s * 1000)
+		q->answered_in_sl++;
 	emit_times(acd, ACD_EV_CONNECT, t, a, wait, 0, t->connect_at - t->ring_start);
 	acd_agent_sync(acd, a, true);
 	for (x = offers; x; x = next) {
@@ -904,27 +929,28 @@ int acd_task_end(struct acd *acd, uint64_t now, uint64_t id)
 		return -EINVAL;
 	a = t->agent;
 	q = t->q;
+	/* Agent (its state and memberships) and queue at once. */
+	__builtin_prefetch(a, 1);
+	__builtin_prefetch((const char *)a + 64, 1);
+	__builtin_prefetch((const char *)q + 64, 1);
 	talk = now_of(acd) - t->connect_at;
-	wrap = (uint64_t)q->conf.wrapup_s * 1000;
+	wrap = (uint64_t)q->wrapup_s * 1000;
 	/* No membership when it was removed during the task: nobody to count
 	 * the talk time for. */
-	am = acd_amem_find(a, q);
-	if (am)
-		q->mem[am->slot].talk_ms += talk;
+	if (q->strategy == ACD_STRAT_LEAST_TALK) {
+		am = acd_amem_find(a, q);
+		if (am)
+			q->mem[am->slot].metric += talk;
+	}
 	q->nconn--;
-	q->st.completed++;
+	q->completed++;
 	/* A moving average over about 16 tasks: recent enough, no history kept. */
 	q->avg_handle_ms =
 	    q->avg_handle_ms ? (q->avg_handle_ms * 15 + talk + wrap) / 16 : talk + wrap;
 	emit_times(acd, ACD_EV_COMPLETE, t, a, t->connect_at - t->q_arrival, talk, 0);
 	a->load[t->channel]--;
 	a->ntasks--;
-	/* Not acd_task_destroy(): the answer stopped all its timers and none
-	 * restarts once connected, and their cache lines are cold by now. */
-	assert(!timer_pending(&t->ring_tmr) && !timer_pending(&t->wait_tmr) &&
-	       !timer_pending(&t->ann_tmr) && !timer_pending(&t->tier_tmr));
-	acd_map_del(&acd->tasks, t->id);
-	acd_line_free(t);
+	acd_task_destroy(acd, t);
 	if (!a->ntasks) {
 		if (wrap) {
 			a->wrapup = true;
@@ -954,7 +980,7 @@ int acd_agent_login(struct acd *acd, uint64_t now, uint32_t id)
 	a->reason = 0;
 	a->idle_since = now_of(acd);
 	for (uint32_t i = 0; i < a->nmem; i++)
-		a->mem[i].q->nlogged++;
+		acd_amem_queue(acd, &a->mem[i])->nlogged++;
 	acd_agent_sync(acd, a, true);
 	return 0;
 }
@@ -977,7 +1003,7 @@ int acd_agent_logout(struct acd *acd, uint64_t now, uint32_t id)
 	a->wrapup = false;
 	a->logged_in = false;
 	for (uint32_t i = 0; i < a->nmem; i++)
-		a->mem[i].q->nlogged--;
+		acd_amem_queue(acd, &a->mem[i])->nlogged--;
 	acd_agent_sync(acd, a, false);
 	return 0;
 }

@@ -503,6 +503,59 @@ out:
 	return err;
 }
 
+/* An agent with more skills than the engine keeps inline is matched on
+ * every one of them, the queue's and the task's, the highest skill ids
+ * included; the levels are those configured, whatever their number. */
+TEST(test_acd_many_skills)
+{
+	struct acd_queue_conf qc = {.id = 1, .nskills = 1};
+	struct acd_task_conf tc = {.id = 1, .queue = 1, .nskills = 2};
+	struct acd_conf conf = {0};
+	struct acd *acd = NULL;
+	struct rec r;
+	int err = 0;
+
+	memset(&r, 0, sizeof(r));
+	conf.h = rec_h;
+	conf.arg = &r;
+	qc.skills[0] = (struct acd_skill_req){.skill = 63, .min_level = 50};
+	tc.skills[0] = (struct acd_skill_req){.skill = 40, .min_level = 30};
+	tc.skills[1] = (struct acd_skill_req){.skill = 1, .min_level = 2};
+	TEST_ERR(acd_alloc(&acd, &conf));
+	TEST_ERR(acd_queue_add(acd, &qc));
+	for (uint32_t i = 1; i <= 3; i++) {
+		struct acd_agent_conf ac = {.id = i};
+
+		/* Agent 1: every skill, skill 40 too low; agent 2: 23 skills,
+		 * skill 63 too low; agent 3: 15 skills, all high enough. */
+		for (unsigned k = 0; k < ACD_SKILLS_MAX; k++) {
+			if (i == 1 || (i == 2 && k % 3 == 0) || (i == 3 && k % 5 == 0))
+				ac.levels[k] = (uint8_t)(ACD_LEVEL_MAX - k);
+		}
+		ac.levels[1] = 2;
+		ac.levels[40] = i == 1 ? 29 : 31;
+		ac.levels[63] = i == 2 ? 49 : 60;
+		TEST_ERR(acd_agent_add(acd, &ac));
+		TEST_ERR(acd_member_add(acd, 1, i, 0));
+		TEST_ERR(acd_agent_login(acd, i * S, i));
+	}
+	rec_clear(&r);
+	TEST_ERR(acd_task_enqueue(acd, 10 * S, &tc));
+	TEST_EQUALS(3, last_offer(&r));
+	/* Without the task's skills agent 1 (idle longest) has the queue's;
+	 * agent 2 lacks them and is never offered. */
+	TEST_ERR(enqueue(acd, 11 * S, 2, 1, 0));
+	TEST_EQUALS(1, last_offer(&r));
+	rec_clear(&r);
+	TEST_ERR(enqueue(acd, 12 * S, 3, 1, 0));
+	TEST_EQUALS(0, rec_count(&r, ACD_DEC_OFFER, 0, 0));
+	TEST_ERR(acd_agent_logout(acd, 13 * S, 2));
+	TEST_ERR(acd_agent_remove(acd, 2));
+out:
+	acd_free(acd);
+	return err;
+}
+
 TEST(test_acd_rna_keeps_place)
 {
 	struct acd_queue_conf qc = {.id = 1, .announce_s = 30};
