@@ -461,6 +461,7 @@ int cmd_serve(int argc, char **argv)
 		    .rtp_min = (uint16_t)o.rtp_min,
 		    .rtp_max = (uint16_t)o.rtp_max,
 		    .data_dir = data,
+		    .db_url = db,
 		    .rtp_timeout_ms = o.rtp_timeout_s * 1000,
 		};
 

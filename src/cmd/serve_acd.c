@@ -21,13 +21,12 @@
 #include "base/mem.h"
 #include "base/timer.h"
 #include "cmd/serve_acd.h"
+#include "cmd/serve_journal.h"
 #include "qlog/qlog.h"
 
 #define UUID_SIZE    40
-#define FLUSH_MS     10	    /* queue_log lines gather this long per commit */
-#define PENDING_MAX  100000 /* lines held while the database refuses them */
-#define RING_SLACK_S 2	    /* the engine's ring timeout fires first */
-#define REASONS	     100    /* pause reason codes 0..99 */
+#define RING_SLACK_S 2	 /* the engine's ring timeout fires first */
+#define REASONS	     100 /* pause reason codes 0..99 */
 #define LINE_MAX_LEN 1024
 
 struct qinfo {
@@ -86,22 +85,13 @@ struct tacd {
 	uint64_t next_task;
 };
 
-struct qline {
-	struct list_elem le;
-	char tenant[STORE_ID_SIZE];
-	int64_t time_s;
-	char line[];
-};
-
 struct serve_acd {
 	struct loop *l;
 	struct store *st;
+	struct serve_journal *journal;
 	struct serve_acd_ops ops;
 	void *arg;
 	struct hash *tenants; /* id -> struct tacd */
-	struct list pending;  /* struct qline */
-	size_t npending;
-	struct timer flush_tmr;
 };
 
 static const struct {
@@ -148,36 +138,6 @@ static void hdel(struct hash *h, const char *key)
 
 /* ---- the queue_log ---- */
 
-static void flush_h(void *arg)
-{
-	struct serve_acd *sa = arg;
-	struct list_elem *e;
-	int err;
-
-	if (list_empty(&sa->pending))
-		return;
-	err = store_begin(sa->st);
-	for (e = list_head(&sa->pending); !err && e; e = list_next(&sa->pending, e)) {
-		struct qline *q = list_entry(e, struct qline, le);
-
-		err = store_qlog_append(sa->st, q->tenant, q->time_s, q->line);
-	}
-	if (!err)
-		err = store_commit(sa->st);
-	if (err) {
-		store_rollback(sa->st);
-		log_error("queue_log not written lines=%zu err=%d: retrying", sa->npending, err);
-		timer_start(loop_timers(sa->l), &sa->flush_tmr, 1000, flush_h, sa);
-		return;
-	}
-	while (!list_empty(&sa->pending)) {
-		e = list_head(&sa->pending);
-		list_unlink(e);
-		mem_free(list_entry(e, struct qline, le));
-	}
-	sa->npending = 0;
-}
-
 /* Fields must not hold '|' or a line break: ids never do, callers may. */
 static void field_copy(char *dst, size_t size, const char *src)
 {
@@ -202,40 +162,23 @@ static struct qlog_event ev_make(enum qlog_type type, const char *uuid, const ch
 	return ev;
 }
 
-/* Time-stamp @ev, format it (src/qlog) and queue the line for the store. */
+/* Time-stamp @ev, format it (src/qlog) and hand the line to the journal. */
 static void qlog_put(struct tacd *t, struct qlog_event *ev)
 {
-	struct serve_acd *sa = t->sa;
-	struct qline *q;
+	char line[LINE_MAX_LEN];
 	int n;
 
 	ev->time = (int64_t)(clock_real_ms() / 1000);
-	if (sa->npending >= PENDING_MAX) {
-		log_error("queue_log line dropped: the database has refused lines for too long "
-			  "tenant=%s event=%s",
-			  t->tenant, qlog_type_name(ev->type));
-		return;
-	}
-	q = mem_zalloc(sizeof(*q) + LINE_MAX_LEN);
-	if (!q) {
-		log_error("queue_log line dropped: out of memory tenant=%s event=%s", t->tenant,
-			  qlog_type_name(ev->type));
-		return;
-	}
-	n = qlog_format(q->line, LINE_MAX_LEN, ev);
+	n = qlog_format(line, sizeof(line), ev);
 	if (n <= 0) {
 		log_error("queue_log line not formatted tenant=%s event=%s err=%d", t->tenant,
 			  qlog_type_name(ev->type), n);
-		mem_free(q);
 		return;
 	}
-	q->line[n - 1] = '\0'; /* the store keeps lines without their end */
-	snprintf(q->tenant, sizeof(q->tenant), "%s", t->tenant);
-	q->time_s = ev->time;
-	list_append(&sa->pending, &q->le);
-	sa->npending++;
-	if (!timer_pending(&sa->flush_tmr))
-		timer_start(loop_timers(sa->l), &sa->flush_tmr, FLUSH_MS, flush_h, sa);
+	line[n - 1] = '\0'; /* the store keeps lines without their end */
+	if (serve_journal_qlog(t->sa->journal, t->tenant, ev->time, line))
+		log_error("queue_log line lost: out of memory tenant=%s event=%s", t->tenant,
+			  qlog_type_name(ev->type));
 }
 
 /* An agent-wide event (queue NONE, no call) with a pause reason or a channel. */
@@ -780,10 +723,9 @@ static void presence_save(struct tacd *t, struct ainfo *a, bool in, bool ready, 
 	    .reason = reason,
 	    .since_ms = (int64_t)clock_real_ms(),
 	};
-	int err = in ? store_presence_put(t->sa->st, &p)
-		     : store_presence_del(t->sa->st, t->tenant, a->name);
+	int err = serve_journal_presence(t->sa->journal, &p, in);
 
-	if (err && err != -ENOENT)
+	if (err)
 		log_error("agent presence not stored tenant=%s agent=%s err=%d", t->tenant, a->name,
 			  err);
 }
@@ -1206,7 +1148,7 @@ int serve_acd_feature(struct serve_acd *sa, const char *tenant, const char *user
 /* ---- life ---- */
 
 int serve_acd_alloc(struct serve_acd **sap, struct loop *l, struct store *st,
-		    const struct serve_acd_ops *ops, void *arg)
+		    struct serve_journal *journal, const struct serve_acd_ops *ops, void *arg)
 {
 	struct serve_acd *sa = mem_zalloc(sizeof(*sa));
 
@@ -1214,10 +1156,9 @@ int serve_acd_alloc(struct serve_acd **sap, struct loop *l, struct store *st,
 		return -ENOMEM;
 	sa->l = l;
 	sa->st = st;
+	sa->journal = journal;
 	sa->ops = *ops;
 	sa->arg = arg;
-	list_init(&sa->pending);
-	timer_init(&sa->flush_tmr);
 	if (hash_alloc(&sa->tenants, 16, 0)) {
 		mem_free(sa);
 		return -ENOMEM;
@@ -1234,15 +1175,6 @@ void serve_acd_free(struct serve_acd *sa)
 
 	if (!sa)
 		return;
-	timer_cancel(&sa->flush_tmr);
-	flush_h(sa);
-	timer_cancel(&sa->flush_tmr);
-	while (!list_empty(&sa->pending)) {
-		struct list_elem *e = list_head(&sa->pending);
-
-		list_unlink(e);
-		mem_free(list_entry(e, struct qline, le));
-	}
 	while (hash_next(sa->tenants, &it, &k, &v))
 		tacd_free(v);
 	hash_free(sa->tenants);

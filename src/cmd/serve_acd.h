@@ -10,15 +10,15 @@
  * answered or failed, a caller hung up) and the engine's decisions into
  * requests to call control through the ops (ring this agent, stop ringing,
  * the caller leaves the queue, announce a position), and writes every queue
- * and agent event to the tenant's queue_log in the store (docs/ACD.md):
- * the durable event log that the metrics are derived from.
+ * and agent event to the tenant's queue_log through the journal
+ * (serve_journal.h; docs/QUEUES.md): the durable event log that the
+ * metrics are derived from.
  *
  * Feature codes (agents dial them from their registered phone; the
  * answer is a spoken confirmation): *20 log in, *21 log out, *22 ready,
  * *23 not ready, *23NN not ready with the tenant's reason NN.
  *
- * Threads: the event loop's; the queue_log is written in batches (one
- * transaction at most every 10 ms).
+ * Threads: the event loop's; the journal's writer thread does the writes.
  */
 #ifndef SERVE_ACD_H
 #define SERVE_ACD_H
@@ -30,6 +30,7 @@
 #include "store/store.h"
 
 struct serve_acd;
+struct serve_journal;
 
 /* Where a caller goes when it leaves a queue without an agent. */
 enum serve_acd_exit {
@@ -51,11 +52,12 @@ struct serve_acd_ops {
 	void (*announce)(void *arg, const char *uuid, uint32_t position, uint32_t ewt_s);
 };
 
-/* 0 or -errno. @l and @st are borrowed and must outlive the result. */
+/* 0 or -errno. @l, @st (configuration reads) and @journal (queue_log and
+ * presence writes) are borrowed and must outlive the result. */
 int serve_acd_alloc(struct serve_acd **sap, struct loop *l, struct store *st,
-		    const struct serve_acd_ops *ops, void *arg);
-/* Flush the queue_log and free every engine (calls are the caller's to end
- * first). NULL is fine. */
+		    struct serve_journal *journal, const struct serve_acd_ops *ops, void *arg);
+/* Free every engine (calls are the caller's to end first; their last
+ * queue_log lines are in the journal). NULL is fine. */
 void serve_acd_free(struct serve_acd *sa);
 
 /*

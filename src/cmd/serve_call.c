@@ -26,6 +26,7 @@
 #include "call/call.h"
 #include "cmd/serve_acd.h"
 #include "cmd/serve_call.h"
+#include "cmd/serve_journal.h"
 #include "cmd/serve_rec.h"
 #include "ivr/ivr.h"
 #include "media/media_engine.h"
@@ -116,7 +117,8 @@ struct serve_call {
 	struct media_audio *moh;
 	struct tts *tts;
 	struct serve_acd *acd;
-	bool stopping; /* calls are being ended: the ACD rings no one */
+	struct serve_journal *journal; /* CDRs, recordings, queue_log, presence */
+	bool stopping;		       /* calls are being ended: the ACD rings no one */
 
 	/* Prompts: rendered audio by voice "\n" text, and the worker. */
 	struct hash *prompts; /* key -> struct media_audio; keys owned in prompt_keys */
@@ -804,7 +806,7 @@ static void rec_done(struct serve_call *sc, const struct str *key, const struct 
 	    .sha256 = ev->record.sha256,
 	    .created_ms = (int64_t)r->created_ms,
 	};
-	err = store_recording_put(sc->st, &row);
+	err = serve_journal_recording(sc->journal, &row);
 	if (err)
 		log_error("recording metadata not stored uuid=%s path=%s err=%d", r->uuid, r->path,
 			  err);
@@ -1215,7 +1217,7 @@ static void op_ended(void *arg, struct call *c, const struct call_cdr *cdr)
 	/* Unanswered calls refused before routing (404, 403...) have no tenant
 	 * in a CDR's sense: only calls that entered a tenant are recorded. */
 	if (cdr->tenant_id[0]) {
-		err = store_cdr_put(sc->st, &r);
+		err = serve_journal_cdr(sc->journal, &r);
 		if (err)
 			log_error("CDR not stored uuid=%s err=%d", cdr->uuid, err);
 	}
@@ -1421,7 +1423,10 @@ int serve_call_alloc(struct serve_call **scp, const struct serve_call_conf *conf
 		goto out;
 	sc->worker_started = true;
 
-	err = serve_acd_alloc(&sc->acd, l, st, &acd_ops, sc);
+	err = serve_journal_alloc(&sc->journal, conf->db_url);
+	if (err)
+		goto out;
+	err = serve_acd_alloc(&sc->acd, l, st, sc->journal, &acd_ops, sc);
 	if (err)
 		goto out;
 	err = call_mgr_alloc(&sc->cm, &cc, &call_ops, sc, txl, loop_timers(l));
@@ -1474,6 +1479,8 @@ void serve_call_free(struct serve_call *sc)
 	serve_acd_free(sc->acd);
 	sc->acd = NULL;
 	rec_drain(sc);
+	serve_journal_free(sc->journal); /* writes what the calls left */
+	sc->journal = NULL;
 	if (sc->worker_started) {
 		pthread_mutex_lock(&sc->mu);
 		sc->stop = true;

@@ -3,9 +3,10 @@
  * directory in the store (numbers, users, trunks), the registrar (contacts
  * and digest authentication of phones), the media engine (src/media, its
  * own threads; its events come back through the loop), the IVR engine
- * (src/ivr) with prompts from text-to-speech or files, music on hold for
- * queue routes until the ACD exists, recordings (by the tenant's policy;
- * the files and their repair are serve_rec.h's), and CDRs in the store.
+ * (src/ivr) with prompts from text-to-speech or files, the ACD for queue
+ * routes (serve_acd.h: music on hold, agents, feature codes), recordings (by the tenant's policy;
+ * the files and their repair are serve_rec.h's), and CDRs, written with the
+ * recordings' metadata by the journal's thread (serve_journal.h).
  *
  * Prompts: text prompts are rendered by a worker thread (espeak-ng is slow
  * and not reentrant) into the on-disk cache, then kept in memory by text
@@ -33,6 +34,7 @@ struct serve_call_conf {
 	const char *media_addr;		  /* RTP address (literal); NULL: the SIP address */
 	uint16_t rtp_min, rtp_max;	  /* 0, 0: the engine's default range */
 	const char *data_dir;		  /* recordings/, prompts/ under it */
+	const char *db_url;		  /* the journal's own connection (serve_journal.h) */
 	uint32_t rtp_timeout_ms;	  /* a leg without RTP ends its call; 0: the engine's */
 };
 

@@ -27,6 +27,21 @@ summary() {
     [[ $fail -eq 0 ]]
 }
 
+#   new_cdr TENANT      the newest CDR of TENANT (CSV) once it is not the one the
+#                       last call of new_cdr saw (CDRs reach the database a few
+#                       ms after the call: the journal's writer thread); bounded
+new_cdr() {
+    local line prev
+    prev=$(cat "$tmp/.last_cdr" 2>/dev/null)
+    for _ in $(seq 1 50); do
+        line=$("$bin" cdr --tenant "$1" --data "$tmp/var" | tail -n +2 | tail -1)
+        [[ -n "$line" && "${line%%,*}" != "$prev" ]] && break
+        sleep 0.1
+    done
+    echo "${line%%,*}" >"$tmp/.last_cdr"
+    echo "$line"
+}
+
 free_port() {
     python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }

@@ -246,7 +246,7 @@ ge "$a_tone" 2 && near "$a_peak" 440
 check "the agent heard the caller's 440 Hz tone (>= 2 s, peak near 440 Hz)" $?
 
 # The CDR: route, IVR path through menu:1, agent, who hung up, status, cause.
-cdr=$("$bin" cdr --tenant acme --data "$tmp/var" | tail -1 |
+cdr=$(new_cdr acme |
     awk -F, '{print $4 "," $5 "," $6 "," $12 "," $13 "," $14}' | tr -d '\r"')
 [[ "$cdr" == "ivr:simple,simple>menu:1>user:1001,1001,caller,200,normal" ]]
 check "CDR: IVR route, path through menu:1, agent 1001 ($cdr)" $?

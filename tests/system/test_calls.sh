@@ -67,7 +67,7 @@ agent() {
 
 # The last CDR line of acme (CSV) as "route,ivr_path,agent,side,status,cause".
 last_cdr() {
-    "$bin" cdr --tenant acme --data "$tmp/var" | tail -1 |
+    new_cdr acme |
         awk -F, '{print $4 "," $5 "," $6 "," $12 "," $13 "," $14}' | tr -d '\r"'
 }
 
