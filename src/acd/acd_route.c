@@ -963,16 +963,23 @@ int acd_task_end(struct acd *acd, uint64_t now, uint64_t id)
 	return 0;
 }
 
-int acd_agent_login(struct acd *acd, uint64_t now, uint32_t id)
+/* The common start of an agent event: fire the timers due, find the agent. */
+static int agent_event(struct acd *acd, uint64_t now, uint32_t id, struct acd_agent **ap)
 {
-	struct acd_agent *a;
-
 	if (!acd)
 		return -EINVAL;
 	advance(acd, now);
-	a = acd_map_get(&acd->agents, id);
-	if (!a)
-		return -ENOENT;
+	*ap = acd_map_get(&acd->agents, id);
+	return *ap ? 0 : -ENOENT;
+}
+
+int acd_agent_login(struct acd *acd, uint64_t now, uint32_t id)
+{
+	struct acd_agent *a;
+	int err = agent_event(acd, now, id, &a);
+
+	if (err)
+		return err;
 	if (a->logged_in)
 		return 0;
 	a->logged_in = true;
@@ -988,13 +995,10 @@ int acd_agent_login(struct acd *acd, uint64_t now, uint32_t id)
 int acd_agent_logout(struct acd *acd, uint64_t now, uint32_t id)
 {
 	struct acd_agent *a;
+	int err = agent_event(acd, now, id, &a);
 
-	if (!acd)
-		return -EINVAL;
-	advance(acd, now);
-	a = acd_map_get(&acd->agents, id);
-	if (!a)
-		return -ENOENT;
+	if (err)
+		return err;
 	if (!a->logged_in)
 		return 0;
 	if (a->offer || a->ntasks)
@@ -1011,13 +1015,10 @@ int acd_agent_logout(struct acd *acd, uint64_t now, uint32_t id)
 int acd_agent_ready(struct acd *acd, uint64_t now, uint32_t id)
 {
 	struct acd_agent *a;
+	int err = agent_event(acd, now, id, &a);
 
-	if (!acd)
-		return -EINVAL;
-	advance(acd, now);
-	a = acd_map_get(&acd->agents, id);
-	if (!a)
-		return -ENOENT;
+	if (err)
+		return err;
 	if (!a->logged_in)
 		return -EINVAL;
 	if (a->not_ready && !a->ntasks && !a->wrapup)
@@ -1031,13 +1032,10 @@ int acd_agent_ready(struct acd *acd, uint64_t now, uint32_t id)
 int acd_agent_not_ready(struct acd *acd, uint64_t now, uint32_t id, uint32_t reason)
 {
 	struct acd_agent *a;
+	int err = agent_event(acd, now, id, &a);
 
-	if (!acd)
-		return -EINVAL;
-	advance(acd, now);
-	a = acd_map_get(&acd->agents, id);
-	if (!a)
-		return -ENOENT;
+	if (err)
+		return err;
 	if (!a->logged_in)
 		return -EINVAL;
 	a->not_ready = true;

@@ -814,40 +814,27 @@ static uint32_t col_u32(sqlite3_stmt *q, int i)
 	return v < 0 ? 0 : v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
 }
 
-static int sq_queue_list(struct store *st, const char *tenant_id, store_queue_h *h, void *arg)
+/* The caller's handler and its argument, for the row functions below. */
+struct each {
+	const char *tenant_id;
+	void *h; /* the store_*_h of the list */
+	void *arg;
+};
+
+typedef int(row_h)(sqlite3_stmt *q, const struct each *e);
+
+/*
+ * Step @q (prepared and bound) to its end, handing each row to @row: how
+ * many rows were visited, the first non-zero return of @row, or -errno.
+ * Row functions give -ENOMEM for a NULL in a NOT NULL text column: that is
+ * SQLite out of memory.
+ */
+static int each_row(struct sq *s, sqlite3_stmt *q, row_h *row, const struct each *e)
 {
-	struct sq *s = sq_of(st);
-	sqlite3_stmt *q = NULL;
-	int rc, n = 0, err = stmt_get(s, S_QUEUE_LIST, &q);
+	int rc, n = 0, err = 0;
 
-	if (err)
-		return err;
-	bind_text(q, 1, tenant_id);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct store_queue r = {
-		    .tenant_id = tenant_id,
-		    .id = col_str(q, 0),
-		    .strategy = col_str(q, 1),
-		    .skills = col_str(q, 2),
-		    .overflow = (const char *)sqlite3_column_text(q, 3),
-		    .members = (const char *)sqlite3_column_text(q, 4),
-		    .priority = col_u32(q, 5),
-		    .wrapup_s = col_u32(q, 6),
-		    .ring_timeout_s = col_u32(q, 7),
-		    .max_wait_s = col_u32(q, 8),
-		    .max_len = col_u32(q, 9),
-		    .sl_seconds = col_u32(q, 10),
-		    .sl_percent = col_u32(q, 11),
-		    .announce_s = col_u32(q, 12),
-		    .tier_wait_s = col_u32(q, 13),
-		    .join_empty = sqlite3_column_int64(q, 14) != 0,
-		};
-
-		if (!r.id || !r.strategy || !r.skills) {
-			err = -ENOMEM;
-			break;
-		}
-		err = h(&r, arg);
+		err = row(q, e);
 		if (err)
 			break;
 		n++;
@@ -858,37 +845,71 @@ static int sq_queue_list(struct store *st, const char *tenant_id, store_queue_h 
 	return err ? err : n;
 }
 
-static int sq_user_list(struct store *st, const char *tenant_id, store_user_h *h, void *arg)
+static int queue_row(sqlite3_stmt *q, const struct each *e)
+{
+	struct store_queue r = {
+	    .tenant_id = e->tenant_id,
+	    .id = col_str(q, 0),
+	    .strategy = col_str(q, 1),
+	    .skills = col_str(q, 2),
+	    .overflow = col_str(q, 3),
+	    .members = col_str(q, 4),
+	    .priority = col_u32(q, 5),
+	    .wrapup_s = col_u32(q, 6),
+	    .ring_timeout_s = col_u32(q, 7),
+	    .max_wait_s = col_u32(q, 8),
+	    .max_len = col_u32(q, 9),
+	    .sl_seconds = col_u32(q, 10),
+	    .sl_percent = col_u32(q, 11),
+	    .announce_s = col_u32(q, 12),
+	    .tier_wait_s = col_u32(q, 13),
+	    .join_empty = sqlite3_column_int64(q, 14) != 0,
+	};
+
+	if (!r.id || !r.strategy || !r.skills)
+		return -ENOMEM;
+	return ((store_queue_h *)e->h)(&r, e->arg);
+}
+
+static int sq_queue_list(struct store *st, const char *tenant_id, store_queue_h *h, void *arg)
 {
 	struct sq *s = sq_of(st);
+	struct each e = {tenant_id, (void *)h, arg};
 	sqlite3_stmt *q = NULL;
-	int rc, n = 0, err = stmt_get(s, S_USER_LIST, &q);
+	int err = stmt_get(s, S_QUEUE_LIST, &q);
 
 	if (err)
 		return err;
 	bind_text(q, 1, tenant_id);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct store_user u = {
-		    .tenant_id = tenant_id,
-		    .id = col_str(q, 0),
-		    .name = col_str(q, 1),
-		    .roles = col_str(q, 2),
-		    .skills = col_str(q, 3),
-		};
+	return each_row(s, q, queue_row, &e);
+}
 
-		if (!u.id || !u.name || !u.roles || !u.skills) {
-			err = -ENOMEM;
-			break;
-		}
-		err = h(&u, arg);
-		if (err)
-			break;
-		n++;
-	}
-	if (!err && rc != SQLITE_DONE)
-		err = sq_err(s, rc);
-	stmt_done(q);
-	return err ? err : n;
+static int user_row(sqlite3_stmt *q, const struct each *e)
+{
+	struct store_user u = {
+	    .tenant_id = e->tenant_id,
+	    .id = col_str(q, 0),
+	    .name = col_str(q, 1),
+	    .roles = col_str(q, 2),
+	    .skills = col_str(q, 3),
+	};
+
+	if (!u.id || !u.name || !u.roles || !u.skills)
+		return -ENOMEM;
+	return ((store_user_h *)e->h)(&u, e->arg);
+}
+
+static int sq_user_list(struct store *st, const char *tenant_id, store_user_h *h, void *arg)
+{
+	struct sq *s = sq_of(st);
+	struct each e = {tenant_id, (void *)h, arg};
+	sqlite3_stmt *q = NULL;
+	int err = stmt_get(s, S_USER_LIST, &q);
+
+	if (err)
+		return err;
+	bind_text(q, 1, tenant_id);
+	return each_row(s, q, user_row, &e);
 }
 
 static int sq_pause_get(struct store *st, const char *tenant_id, char **jsonp)
@@ -915,34 +936,29 @@ static int sq_qlog_append(struct store *st, const char *tenant_id, int64_t time_
 	return err < 0 ? err : 0;
 }
 
+static int qlog_row(sqlite3_stmt *q, const struct each *e)
+{
+	const char *line = col_str(q, 1);
+
+	if (!line)
+		return -ENOMEM;
+	return ((store_qlog_h *)e->h)(sqlite3_column_int64(q, 0), line, e->arg);
+}
+
 static int sq_qlog_list(struct store *st, const char *tenant_id, int64_t from_s, int64_t to_s,
 			store_qlog_h *h, void *arg)
 {
 	struct sq *s = sq_of(st);
+	struct each e = {tenant_id, (void *)h, arg};
 	sqlite3_stmt *q = NULL;
-	int rc, n = 0, err = stmt_get(s, S_QLOG_LIST, &q);
+	int err = stmt_get(s, S_QLOG_LIST, &q);
 
 	if (err)
 		return err;
 	bind_text(q, 1, tenant_id);
 	sqlite3_bind_int64(q, 2, from_s);
 	sqlite3_bind_int64(q, 3, to_s);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		const char *line = col_str(q, 1);
-
-		if (!line) {
-			err = -ENOMEM;
-			break;
-		}
-		err = h(sqlite3_column_int64(q, 0), line, arg);
-		if (err)
-			break;
-		n++;
-	}
-	if (!err && rc != SQLITE_DONE)
-		err = sq_err(s, rc);
-	stmt_done(q);
-	return err ? err : n;
+	return each_row(s, q, qlog_row, &e);
 }
 
 static int sq_presence_put(struct store *st, const struct store_presence *p)
@@ -974,37 +990,32 @@ static int sq_presence_del(struct store *st, const char *tenant_id, const char *
 	return err < 0 ? err : err ? 0 : -ENOENT;
 }
 
+static int presence_row(sqlite3_stmt *q, const struct each *e)
+{
+	struct store_presence p = {
+	    .tenant_id = e->tenant_id,
+	    .user_id = col_str(q, 0),
+	    .ready = sqlite3_column_int64(q, 1) != 0,
+	    .reason = col_u32(q, 2),
+	    .since_ms = sqlite3_column_int64(q, 3),
+	};
+
+	if (!p.user_id)
+		return -ENOMEM;
+	return ((store_presence_h *)e->h)(&p, e->arg);
+}
+
 static int sq_presence_list(struct store *st, const char *tenant_id, store_presence_h *h, void *arg)
 {
 	struct sq *s = sq_of(st);
+	struct each e = {tenant_id, (void *)h, arg};
 	sqlite3_stmt *q = NULL;
-	int rc, n = 0, err = stmt_get(s, S_PRES_LIST, &q);
+	int err = stmt_get(s, S_PRES_LIST, &q);
 
 	if (err)
 		return err;
 	bind_text(q, 1, tenant_id);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct store_presence p = {
-		    .tenant_id = tenant_id,
-		    .user_id = col_str(q, 0),
-		    .ready = sqlite3_column_int64(q, 1) != 0,
-		    .reason = col_u32(q, 2),
-		    .since_ms = sqlite3_column_int64(q, 3),
-		};
-
-		if (!p.user_id) {
-			err = -ENOMEM;
-			break;
-		}
-		err = h(&p, arg);
-		if (err)
-			break;
-		n++;
-	}
-	if (!err && rc != SQLITE_DONE)
-		err = sq_err(s, rc);
-	stmt_done(q);
-	return err ? err : n;
+	return each_row(s, q, presence_row, &e);
 }
 
 static int sq_ivr_put(struct store *st, const char *tenant_id, const char *id, const char *json)
@@ -1206,51 +1217,46 @@ static int sq_cdr_put(struct store *st, const struct store_cdr *c)
 	return err < 0 ? err : 0;
 }
 
+static int cdr_row(sqlite3_stmt *q, const struct each *e)
+{
+	struct store_cdr c = {
+	    .uuid = col_str(q, 0),
+	    .tenant_id = col_str(q, 1),
+	    .caller = col_str(q, 2),
+	    .callee = col_str(q, 3),
+	    .route = col_str(q, 4),
+	    .ivr_path = col_str(q, 5),
+	    .agent = col_str(q, 6),
+	    .start_ms = sqlite3_column_int64(q, 7),
+	    .answer_ms = sqlite3_column_int64(q, 8),
+	    .bridge_ms = sqlite3_column_int64(q, 9),
+	    .end_ms = sqlite3_column_int64(q, 10),
+	    .hangup_side = col_str(q, 11),
+	    .status = (unsigned)sqlite3_column_int64(q, 12),
+	    .cause = col_str(q, 13),
+	    .recording = col_str(q, 14),
+	};
+
+	if (!c.uuid || !c.tenant_id || !c.caller || !c.callee || !c.route || !c.ivr_path ||
+	    !c.agent || !c.hangup_side || !c.cause || !c.recording)
+		return -ENOMEM;
+	return ((store_cdr_h *)e->h)(&c, e->arg);
+}
+
 static int sq_cdr_list(struct store *st, const char *tenant_id, int64_t from_ms, int64_t to_ms,
 		       store_cdr_h *h, void *arg)
 {
 	struct sq *s = sq_of(st);
+	struct each e = {tenant_id, (void *)h, arg};
 	sqlite3_stmt *q = NULL;
-	int rc, n = 0, err = stmt_get(s, S_CDR_LIST, &q);
+	int err = stmt_get(s, S_CDR_LIST, &q);
 
 	if (err)
 		return err;
 	bind_text(q, 1, tenant_id);
 	sqlite3_bind_int64(q, 2, from_ms);
 	sqlite3_bind_int64(q, 3, to_ms);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct store_cdr c = {
-		    .uuid = col_str(q, 0),
-		    .tenant_id = col_str(q, 1),
-		    .caller = col_str(q, 2),
-		    .callee = col_str(q, 3),
-		    .route = col_str(q, 4),
-		    .ivr_path = col_str(q, 5),
-		    .agent = col_str(q, 6),
-		    .start_ms = sqlite3_column_int64(q, 7),
-		    .answer_ms = sqlite3_column_int64(q, 8),
-		    .bridge_ms = sqlite3_column_int64(q, 9),
-		    .end_ms = sqlite3_column_int64(q, 10),
-		    .hangup_side = col_str(q, 11),
-		    .status = (unsigned)sqlite3_column_int64(q, 12),
-		    .cause = col_str(q, 13),
-		    .recording = col_str(q, 14),
-		};
-
-		if (!c.uuid || !c.tenant_id || !c.caller || !c.callee || !c.route || !c.ivr_path ||
-		    !c.agent || !c.hangup_side || !c.cause || !c.recording) {
-			err = -ENOMEM;
-			break;
-		}
-		err = h(&c, arg);
-		if (err)
-			break;
-		n++;
-	}
-	if (!err && rc != SQLITE_DONE)
-		err = sq_err(s, rc);
-	stmt_done(q);
-	return err ? err : n;
+	return each_row(s, q, cdr_row, &e);
 }
 
 static int sq_recording_put(struct store *st, const struct store_recording *r)
