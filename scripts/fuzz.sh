@@ -5,7 +5,7 @@
 #   BUILD_DIR  a build configured with -Dfuzz=true (CC=clang), already built
 #   SECONDS    time per target (-max_total_time); the targets run one after
 #              the other, so the whole run takes about SECONDS times the
-#              number of targets (10)
+#              number of targets (11)
 #
 # Each target starts from a scratch copy of fuzz/corpus/<target>/ plus, when
 # ../shared/testdata/sip-torture/ is beside the checkout, the RFC 4475/5118
@@ -25,7 +25,7 @@ if [[ $# -ne 2 || ! "$2" =~ ^[0-9]+$ || "$2" -eq 0 ]]; then
 fi
 build="$1"
 seconds="$2"
-targets=(fuzz_sip_msg fuzz_sip_frame fuzz_sip_uri fuzz_auth fuzz_prov fuzz_sdp fuzz_rtp fuzz_wav fuzz_ivr fuzz_qlog)
+targets=(fuzz_sip_msg fuzz_sip_frame fuzz_sip_uri fuzz_auth fuzz_prov fuzz_sdp fuzz_rtp fuzz_wav fuzz_ivr fuzz_qlog fuzz_http)
 torture=../shared/testdata/sip-torture/messages
 artifacts=fuzz/artifacts
 

@@ -29,6 +29,7 @@
 #include "base/mem.h"
 #include "base/mbuf.h"
 #include "cmd/cmd.h"
+#include "cmd/serve_api.h"
 #include "cmd/serve_call.h"
 #include "cmd/serve_reg.h"
 #include "loop/loop.h"
@@ -51,6 +52,9 @@ struct serve {
 	struct store *store;
 	struct serve_reg *reg;	 /* the registrar and its binding writes */
 	struct serve_call *call; /* calls: B2BUA, media, IVR, CDRs */
+	struct serve_api *api;	 /* HTTP: REST, events, web UI */
+	char openapi[4200];	 /* the OpenAPI document's path, for the API */
+	char http_host[64];	 /* kept: libwebsockets keeps a pointer to it */
 	struct mbuf out;	 /* a response being built */
 };
 
@@ -177,6 +181,7 @@ static void on_signal(int signum, void *arg)
 	if (!s->sip)
 		return; /* already stopping */
 	log_stop(s, signum);
+	serve_api_stop(s->api);	  /* the API reads the ACD of the calls */
 	serve_call_free(s->call); /* BYE to the calls still up, their CDRs */
 	s->call = NULL;
 	serve_reg_free(s->reg);
@@ -241,25 +246,30 @@ static int ensure_dir(const char *dir)
 static void usage(FILE *f)
 {
 	fprintf(
-	    f, "usage: shenggu serve [--sip HOST:PORT] [--data DIR] [--db URL] [--provision FILE]\n"
-	       "                     [--digest-order ORDER] [--log-level LEVEL]\n"
-	       "  --sip HOST:PORT       SIP over UDP and TCP (default 127.0.0.1:5060; [::1]:5060)\n"
-	       "  --data DIR            data folder (default ./var)\n"
-	       "  --db URL              sqlite:PATH (default sqlite:DIR/shenggu.db)\n"
-	       "  --provision FILE      apply this provisioning document before serving\n"
-	       "  --media ADDR          RTP address (default: the SIP address)\n"
-	       "  --rtp-ports MIN-MAX   RTP port range (default 20000-29999)\n"
-	       "  --rtp-timeout SECONDS a call whose RTP stops this long ends (default 30;\n"
-	       "                        60 before the first packet)\n"
-	       "  --digest-order ORDER  challenges of a 401: sha256-first (default, RFC 8760),\n"
-	       "                        md5-first (for clients reading only the first one) or\n"
-	       "                        md5-only (for clients refusing unknown algorithms)\n"
-	       "  --log-level LEVEL     debug, info, warn or error (default info)\n");
+	    f,
+	    "usage: shenggu serve [--sip HOST:PORT] [--http HOST:PORT] [--data DIR] [--db URL]\n"
+	    "                     [--provision FILE] [--digest-order ORDER] [--log-level LEVEL]\n"
+	    "  --sip HOST:PORT       SIP over UDP and TCP (default 127.0.0.1:5060; [::1]:5060)\n"
+	    "  --http HOST:PORT      the API, the event stream and the web UI (default\n"
+	    "                        127.0.0.1:8080; \"off\" for none)\n"
+	    "  --web DIR             the web UI's files (default ./web when it exists)\n"
+	    "  --data DIR            data folder (default ./var)\n"
+	    "  --db URL              sqlite:PATH (default sqlite:DIR/shenggu.db) or\n"
+	    "                        postgresql://USER@HOST:PORT/DB\n"
+	    "  --provision FILE      apply this provisioning document before serving\n"
+	    "  --media ADDR          RTP address (default: the SIP address)\n"
+	    "  --rtp-ports MIN-MAX   RTP port range (default 20000-29999)\n"
+	    "  --rtp-timeout SECONDS a call whose RTP stops this long ends (default 30;\n"
+	    "                        60 before the first packet)\n"
+	    "  --digest-order ORDER  challenges of a 401: sha256-first (default, RFC 8760),\n"
+	    "                        md5-first (for clients reading only the first one) or\n"
+	    "                        md5-only (for clients refusing unknown algorithms)\n"
+	    "  --log-level LEVEL     debug, info, warn or error (default info)\n");
 }
 
 /* The options, from --config first, then from the command line. */
 struct opts {
-	const char *sip, *data, *db, *provision, *media;
+	const char *sip, *data, *db, *provision, *media, *http, *web;
 	unsigned rtp_min, rtp_max, rtp_timeout_s;
 	enum reg_digest digest;
 };
@@ -279,6 +289,10 @@ static int set_option(struct opts *o, const char *name, const char *val)
 		o->provision = val;
 	else if (!strcmp(name, "media"))
 		o->media = val;
+	else if (!strcmp(name, "http"))
+		o->http = val;
+	else if (!strcmp(name, "web"))
+		o->web = val;
 	else if (!strcmp(name, "rtp-timeout")) {
 		char end;
 
@@ -339,6 +353,55 @@ static int load_config(struct opts *o, const char *path, json_t **rootp)
 			return -EINVAL;
 		}
 	}
+	return 0;
+}
+
+/*
+ * The HTTP side (--http). The default address is a convenience: when it is
+ * taken the node serves SIP without HTTP; an address given explicitly must
+ * work.
+ */
+static int start_http(struct serve *s, const struct opts *o, const char *db)
+{
+	struct serve_api_conf conf = {.web_dir = o->web, .db_url = db};
+	struct sockaddr_storage ss;
+	char *host = s->http_host, errbuf[256];
+	struct stat sb;
+	int err;
+
+	if (parse_hostport(o->http ? o->http : "127.0.0.1:8080", &ss)) {
+		log_error("--http %s: expected HOST:PORT", o->http);
+		return -EINVAL;
+	}
+	if (ss.ss_family == AF_INET) {
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, host,
+			  sizeof(s->http_host));
+		conf.port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	} else {
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, host,
+			  sizeof(s->http_host));
+		conf.port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	}
+	conf.host = host;
+	if (!conf.web_dir && !stat("web", &sb) && S_ISDIR(sb.st_mode))
+		conf.web_dir = "web";
+	if (conf.web_dir) {
+		snprintf(s->openapi, sizeof(s->openapi), "%s/openapi.json", conf.web_dir);
+		conf.openapi = s->openapi;
+	}
+	err = serve_api_alloc(&s->api, &conf, s->loop, s->store, serve_call_acd(s->call), s->reg,
+			      errbuf, sizeof(errbuf));
+	if (err && !o->http) {
+		log_warn("no HTTP: the default address is unusable addr=%s:%u err=\"%s\"", host,
+			 conf.port, errbuf);
+		return 0;
+	}
+	if (err) {
+		log_error("cannot serve HTTP addr=%s err=\"%s\"", o->http, errbuf);
+		return err;
+	}
+	log_info("serving HTTP addr=%s:%u web=%s", host, conf.port,
+		 conf.web_dir ? conf.web_dir : "none");
 	return 0;
 }
 
@@ -475,6 +538,11 @@ int cmd_serve(int argc, char **argv)
 		log_error("cannot handle signals err=\"%s\"", strerror(-err));
 		goto out;
 	}
+	if (strcmp(o.http ? o.http : "", "off")) {
+		err = start_http(&s, &o, db);
+		if (err)
+			goto out;
+	}
 	log_info("listening addr=%s proto=udp+tcp data=%s db=%s version=%s", sip, data, db,
 		 SHENGGU_VERSION);
 	loop_run(s.loop);
@@ -485,6 +553,7 @@ out:
 	/* After a failed start-up, close what was opened and let the loop
 	 * finish closing its handles (on_signal did this for a normal stop). */
 	if (s.loop) {
+		serve_api_stop(s.api);
 		serve_call_free(s.call);
 		serve_reg_free(s.reg);
 		sip_txl_free(s.txl);
@@ -492,6 +561,7 @@ out:
 		loop_stop(s.loop);
 		loop_run(s.loop);
 	}
+	serve_api_free(s.api);
 	loop_free(s.loop);
 	store_close(s.store);
 	mbuf_reset(&s.out);

@@ -23,6 +23,7 @@
 #include "cmd/serve_acd.h"
 #include "cmd/serve_journal.h"
 #include "qlog/qlog.h"
+#include "qlog/qstats.h"
 
 #define UUID_SIZE    40
 #define RING_SLACK_S 2	 /* the engine's ring timeout fires first */
@@ -82,7 +83,9 @@ struct tacd {
 	struct acd_decision *dq; /* decisions queued while the engine runs */
 	size_t ndq, cap;
 	bool draining;
+	bool stale; /* configuration changed: rebuild once idle */
 	uint64_t next_task;
+	struct qstats *qs; /* real-time metrics, fed by every queue_log event */
 };
 
 struct serve_acd {
@@ -92,6 +95,9 @@ struct serve_acd {
 	struct serve_acd_ops ops;
 	void *arg;
 	struct hash *tenants; /* id -> struct tacd */
+	serve_acd_event_h *listen;
+	void *listen_arg;
+	unsigned in_listen; /* inside the listener: engines must stay as they are */
 };
 
 static const struct {
@@ -179,6 +185,13 @@ static void qlog_put(struct tacd *t, struct qlog_event *ev)
 	if (serve_journal_qlog(t->sa->journal, t->tenant, ev->time, line))
 		log_error("queue_log line lost: out of memory tenant=%s event=%s", t->tenant,
 			  qlog_type_name(ev->type));
+	if (t->qs)
+		qstats_feed(t->qs, ev);
+	if (t->sa->listen) {
+		t->sa->in_listen++;
+		t->sa->listen(t->sa->listen_arg, t->tenant, ev);
+		t->sa->in_listen--;
+	}
 }
 
 /* An agent-wide event (queue NONE, no call) with a pause reason or a channel. */
@@ -579,7 +592,45 @@ static void tacd_free(struct tacd *t)
 	mem_free(t->av);
 	mem_free(t->dq);
 	acd_free(t->acd);
+	qstats_free(t->qs);
 	mem_free(t);
+}
+
+static int stats_queue(const struct store_queue *q, void *arg)
+{
+	struct str name = str_cstr(q->id);
+
+	return qstats_queue_conf(arg, &name, q->sl_seconds);
+}
+
+static int stats_line(int64_t time_s, const char *line, void *arg)
+{
+	struct qlog_event ev;
+	const char *why;
+
+	(void)time_s;
+	if (!qlog_parse(&ev, line, strlen(line), &why))
+		qstats_feed(arg, &ev);
+	return 0;
+}
+
+/*
+ * Real-time metrics start from the durable queue_log of the last day, so a
+ * restart does not reset the figures (the same code computes them as
+ * `shenggu metrics`, which replays the same log).
+ */
+static int stats_fill(struct tacd *t)
+{
+	struct qstats_conf conf = {0};
+	int64_t now_s = (int64_t)(clock_real_ms() / 1000);
+	int err = qstats_alloc(&t->qs, &conf);
+
+	if (!err)
+		err = store_queue_list(t->sa->st, t->tenant, stats_queue, t->qs);
+	if (!err)
+		err = store_qlog_list(t->sa->st, t->tenant, now_s - 86400, now_s + 1, stats_line,
+				      t->qs);
+	return err < 0 ? err : 0;
 }
 
 /* The engine of @tenant, built on first use; NULL when it cannot be. */
@@ -589,6 +640,12 @@ static struct tacd *tacd_get(struct serve_acd *sa, const char *tenant)
 	struct acd_conf conf = {.now = now_ms(), .h = on_decision};
 	int err;
 
+	if (t && t->stale && !acd_task_count(t->acd) && !hash_count(t->by_uuid)) {
+		/* Rebuilt from the store: presence was saved there too. */
+		hdel(sa->tenants, tenant);
+		tacd_free(t);
+		t = NULL;
+	}
 	if (t)
 		return t;
 	if (strlen(tenant) >= STORE_ID_SIZE)
@@ -613,6 +670,8 @@ static struct tacd *tacd_get(struct serve_acd *sa, const char *tenant)
 		err = hash_alloc(&t->by_id, 64, 0);
 	if (!err)
 		err = engine_fill(t);
+	if (!err)
+		err = stats_fill(t);
 	if (!err)
 		err = hput(sa->tenants, t->tenant, t);
 	if (err) {
@@ -1065,6 +1124,31 @@ int serve_acd_feature_parse(const char *code, enum serve_acd_feature *f, uint32_
 	return 0;
 }
 
+/* Agents of @t logged in now: the seats in use. */
+static uint32_t logged_in(const struct tacd *t)
+{
+	uint32_t n = 0;
+
+	for (size_t i = 0; i < t->na; i++) {
+		enum acd_agent_state st = ACD_AGENT_LOGGED_OUT;
+		uint32_t why;
+
+		acd_agent_state(t->acd, t->av[i]->id, &st, &why);
+		n += st != ACD_AGENT_LOGGED_OUT;
+	}
+	return n;
+}
+
+/* Are as many agents logged in as the tenant has seats (0: no quota)? */
+static bool seats_full(struct tacd *t)
+{
+	struct store_tenant ten;
+
+	if (store_tenant_get(t->sa->st, t->tenant, &ten) || !ten.seats)
+		return false;
+	return logged_in(t) >= ten.seats;
+}
+
 int serve_acd_feature(struct serve_acd *sa, const char *tenant, const char *user,
 		      enum serve_acd_feature f, uint32_t reason, char *say, size_t size)
 {
@@ -1088,6 +1172,10 @@ int serve_acd_feature(struct serve_acd *sa, const char *tenant, const char *user
 		if (state != ACD_AGENT_LOGGED_OUT) {
 			snprintf(say, size, "You are logged in already.");
 			return 0;
+		}
+		if (seats_full(t)) {
+			snprintf(say, size, "All the seats of your company are taken.");
+			return -EDQUOT;
 		}
 		err = acd_agent_login(t->acd, now, a->id);
 		if (err)
@@ -1179,4 +1267,153 @@ void serve_acd_free(struct serve_acd *sa)
 		tacd_free(v);
 	hash_free(sa->tenants);
 	mem_free(sa);
+}
+
+/* ---- what the API reads and sets ---- */
+
+/*
+ * The engine of @tenant for a look: rebuilt when its configuration changed,
+ * except when the look comes from inside the engine's own events (the
+ * listener), which run with the engine on the stack.
+ */
+static struct tacd *tacd_view(struct serve_acd *sa, const char *tenant)
+{
+	struct tacd *t = hget(sa->tenants, tenant);
+
+	return t && sa->in_listen ? t : tacd_get(sa, tenant);
+}
+
+void serve_acd_listen(struct serve_acd *sa, serve_acd_event_h *h, void *arg)
+{
+	sa->listen = h;
+	sa->listen_arg = arg;
+}
+
+void serve_acd_changed(struct serve_acd *sa, const char *tenant)
+{
+	struct tacd *t = hget(sa->tenants, tenant);
+
+	if (t)
+		t->stale = true;
+}
+
+static const char *state_name(enum acd_agent_state st)
+{
+	static const char *const names[] = {
+	    [ACD_AGENT_LOGGED_OUT] = "logged-out", [ACD_AGENT_AVAILABLE] = "ready",
+	    [ACD_AGENT_NOT_READY] = "not-ready",   [ACD_AGENT_RESERVED] = "ringing",
+	    [ACD_AGENT_ON_TASK] = "on-call",	   [ACD_AGENT_WRAP_UP] = "wrap-up",
+	};
+
+	return (unsigned)st < sizeof(names) / sizeof(names[0]) ? names[st] : "unknown";
+}
+
+/* Add @arr an object per agent (@user NULL) or just @user's; -ENOENT when none. */
+int serve_acd_agents_json(struct serve_acd *sa, const char *tenant, const char *user, json_t **out)
+{
+	struct tacd *t = tacd_view(sa, tenant);
+	int64_t now = (int64_t)(clock_real_ms() / 1000);
+	json_t *arr = json_array();
+
+	if (!arr)
+		return -ENOMEM;
+	for (size_t i = 0; t && i < t->na; i++) {
+		struct ainfo *a = t->av[i];
+		enum acd_agent_state st = ACD_AGENT_LOGGED_OUT;
+		struct str name = str_cstr(a->name);
+		uint32_t reason = 0;
+		json_t *o = NULL;
+
+		if (!a->member || (user && strcmp(user, a->name)))
+			continue;
+		acd_agent_state(t->acd, a->id, &st, &reason);
+		if (qstats_agent_json(t->qs, &name, now, &o))
+			o = json_object();
+		if (!o || json_object_set_new(o, "id", json_string(a->name)) ||
+		    json_object_set_new(o, "state", json_string(state_name(st))) ||
+		    json_object_set_new(o, "reason_code", json_integer(reason)) ||
+		    json_object_set_new(o, "reason",
+					json_string(reason < REASONS && t->reasons[reason]
+							? t->reasons[reason]
+							: "")) ||
+		    json_array_append_new(arr, o)) {
+			json_decref(arr);
+			return -ENOMEM;
+		}
+	}
+	*out = arr;
+	return 0;
+}
+
+int serve_acd_queues_json(struct serve_acd *sa, const char *tenant, const char *queue, json_t **out)
+{
+	struct tacd *t = tacd_view(sa, tenant);
+	int64_t now = (int64_t)(clock_real_ms() / 1000);
+	json_t *arr = json_array();
+
+	if (!arr)
+		return -ENOMEM;
+	for (size_t i = 0; t && i < t->nq; i++) {
+		struct qinfo *q = t->qv[i];
+		struct str name = str_cstr(q->name);
+		struct acd_queue_stats qs = {0};
+		json_t *o = NULL;
+
+		if (queue && strcmp(queue, q->name))
+			continue;
+		acd_queue_stats(t->acd, q->id, &qs);
+		if (qstats_queue_json(t->qs, &name, now, &o))
+			o = json_object();
+		if (!o || json_object_set_new(o, "id", json_string(q->name)) ||
+		    json_object_set_new(o, "members", json_integer(qs.members)) ||
+		    json_object_set_new(o, "logged_in", json_integer(qs.logged)) ||
+		    json_object_set_new(o, "available", json_integer(qs.avail)) ||
+		    json_object_set_new(o, "ringing", json_integer(qs.ringing)) ||
+		    json_array_append_new(arr, o)) {
+			json_decref(arr);
+			return -ENOMEM;
+		}
+	}
+	*out = arr;
+	return 0;
+}
+
+int serve_acd_calls_json(struct serve_acd *sa, const char *tenant, json_t **out)
+{
+	struct tacd *t = tacd_view(sa, tenant);
+	uint64_t now = now_ms();
+	json_t *arr = json_array();
+	size_t it = 0;
+	struct str k;
+	void *v;
+
+	if (!arr)
+		return -ENOMEM;
+	while (t && hash_next(t->by_uuid, &it, &k, &v)) {
+		struct task *tk = v;
+		json_t *o = json_pack(
+		    "{sssssssisisIss}", "uuid", tk->uuid, "caller", tk->caller, "queue",
+		    tk->q ? tk->q->name : "", "priority", (int)tk->priority, "position",
+		    tk->connected ? 0 : (int)position(tk), "since_s",
+		    (json_int_t)((now - (tk->connected ? tk->connect_ms : tk->q_enter_ms)) / 1000),
+		    "state", tk->connected ? "connected" : "waiting");
+
+		if (!o ||
+		    (tk->connected && json_object_set_new(o, "agent", json_string(tk->agent))) ||
+		    json_array_append_new(arr, o)) {
+			json_decref(o);
+			json_decref(arr);
+			return -ENOMEM;
+		}
+	}
+	*out = arr;
+	return 0;
+}
+
+int serve_acd_logged_in(struct serve_acd *sa, const char *tenant, uint32_t *n)
+{
+	struct tacd *t = tacd_view(sa, tenant);
+
+	*n = t ? logged_in(t) : 0;
+	return t ? 0 : -ENOMEM;
 }

@@ -29,6 +29,10 @@
 #include "loop/loop.h"
 #include "store/store.h"
 
+#include <jansson.h>
+
+struct qlog_event;
+
 struct serve_acd;
 struct serve_journal;
 
@@ -98,9 +102,31 @@ int serve_acd_feature_parse(const char *code, enum serve_acd_feature *f, uint32_
 /*
  * Agent @user of @tenant asks for @f. Returns 0 and a sentence to say in
  * @say, or -errno with the reason in @say: -ENOENT (@user is no agent of
- * any queue), -EINVAL (unknown reason code), -EBUSY (on a call).
+ * any queue), -EINVAL (unknown reason code), -EBUSY (on a call), -EDQUOT
+ * (logging in while as many agents are logged in as the tenant has seats).
  */
 int serve_acd_feature(struct serve_acd *sa, const char *tenant, const char *user,
 		      enum serve_acd_feature f, uint32_t reason, char *say, size_t size);
+
+/* ---- for the API (src/api through serve_api.c) ---- */
+
+/* Every queue_log event of every tenant, as it is written. */
+typedef void(serve_acd_event_h)(void *arg, const char *tenant, const struct qlog_event *ev);
+void serve_acd_listen(struct serve_acd *sa, serve_acd_event_h *h, void *arg);
+/* @tenant's configuration changed: its engine is rebuilt from the store once
+ * no call is in it (presence survives: it is stored). */
+void serve_acd_changed(struct serve_acd *sa, const char *tenant);
+/*
+ * Live views as JSON arrays (the caller owns *@out): agents of @tenant (or
+ * just @user) with state, reason and today's figures; queues (or just
+ * @queue) with real-time metrics (docs/METRICS.md); calls in the ACD with
+ * their queue positions. 0 or -ENOMEM; an unknown tenant gives [].
+ */
+int serve_acd_agents_json(struct serve_acd *sa, const char *tenant, const char *user, json_t **out);
+int serve_acd_queues_json(struct serve_acd *sa, const char *tenant, const char *queue,
+			  json_t **out);
+int serve_acd_calls_json(struct serve_acd *sa, const char *tenant, json_t **out);
+/* Agents of @tenant logged in now (the seats in use) into *@n. 0 or -ENOMEM. */
+int serve_acd_logged_in(struct serve_acd *sa, const char *tenant, uint32_t *n);
 
 #endif

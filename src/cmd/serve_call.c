@@ -1319,6 +1319,11 @@ static const struct call_ops call_ops = {
     .ended = op_ended,
 };
 
+struct serve_acd *serve_call_acd(struct serve_call *sc)
+{
+	return sc->acd;
+}
+
 int serve_call_alloc(struct serve_call **scp, const struct serve_call_conf *conf, struct loop *l,
 		     struct sip_txl *txl, struct store *st, struct reg *reg)
 {

@@ -28,6 +28,7 @@
 #include "store/store.h"
 
 struct serve_call;
+struct serve_acd;
 
 struct serve_call_conf {
 	struct sockaddr_storage sip_addr; /* ours: Via, Contact */
@@ -50,6 +51,9 @@ int serve_call_alloc(struct serve_call **scp, const struct serve_call_conf *conf
  * recordings to close and their metadata to be stored, stop the threads.
  * NULL is fine. */
 void serve_call_free(struct serve_call *sc);
+
+/* The ACD the calls go through (borrowed: lives as long as @sc). */
+struct serve_acd *serve_call_acd(struct serve_call *sc);
 
 /* The transaction layer's request and stray ops, for calls: see call.h. */
 bool serve_call_request(struct serve_call *sc, struct sip_tx *st, const struct sip_msg *req,

@@ -48,6 +48,9 @@ struct serve_reg {
 	struct list queue; /* struct pending, oldest first */
 	bool stop;
 
+	serve_reg_event_h *listen; /* the API's event stream */
+	void *listen_arg;
+
 	/* Directory cache: the loop's lookups without SQLite (see serve_reg.h). */
 	struct hash *cache;	/* key -> struct cent; keys live in the entries */
 	struct list cache_fifo; /* oldest first: all live SERVE_REG_CACHE_MS */
@@ -349,13 +352,27 @@ static void enqueue(struct serve_reg *sr, const struct reg_binding *b, bool del)
 
 static void op_saved(void *arg, const struct reg_binding *b)
 {
-	enqueue(arg, b, false);
+	struct serve_reg *sr = arg;
+
+	enqueue(sr, b, false);
+	if (sr->listen)
+		sr->listen(sr->listen_arg, b, false);
 }
 
 static void op_removed(void *arg, const struct reg_binding *b, enum reg_removed why)
 {
+	struct serve_reg *sr = arg;
+
 	(void)why;
-	enqueue(arg, b, true);
+	enqueue(sr, b, true);
+	if (sr->listen)
+		sr->listen(sr->listen_arg, b, true);
+}
+
+void serve_reg_listen(struct serve_reg *sr, serve_reg_event_h *h, void *arg)
+{
+	sr->listen = h;
+	sr->listen_arg = arg;
 }
 
 struct restore {

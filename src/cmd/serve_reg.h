@@ -54,5 +54,9 @@ struct reg *serve_reg_reg(struct serve_reg *sr);
 /* Free the registrar, write what is queued and stop the writer (bindings
  * stay stored). NULL is fine. */
 void serve_reg_free(struct serve_reg *sr);
+/* Every binding made, refreshed (@removed false) or removed, as it happens:
+ * the API's event stream. @h NULL stops. */
+typedef void(serve_reg_event_h)(void *arg, const struct reg_binding *b, bool removed);
+void serve_reg_listen(struct serve_reg *sr, serve_reg_event_h *h, void *arg);
 
 #endif

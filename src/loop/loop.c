@@ -215,6 +215,11 @@ struct timer_wheel *loop_timers(struct loop *l)
 	return l->tw;
 }
 
+struct uv_loop_s *loop_uv(struct loop *l)
+{
+	return &l->uv;
+}
+
 uint64_t loop_now(const struct loop *l)
 {
 	(void)l;

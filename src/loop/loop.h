@@ -40,6 +40,12 @@ void loop_stop(struct loop *l);
 struct timer_wheel *loop_timers(struct loop *l);
 /* Milliseconds on the wheel's clock (monotonic). */
 uint64_t loop_now(const struct loop *l);
+/*
+ * The libuv loop underneath, for a library that runs on a foreign libuv loop
+ * (libwebsockets). Its handles are its own: loop_stop() does not close them,
+ * so such a library must be shut down before loop_run() can return.
+ */
+struct uv_loop_s *loop_uv(struct loop *l);
 
 /*
  * Call @h(@arg) on the loop whenever @fd (not ours: the caller closes it,

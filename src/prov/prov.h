@@ -14,7 +14,18 @@
  * its users, queues, IVR menus and numbers that the document no longer lists
  * are deleted (a deleted user loses its credentials and registrations);
  * tenants the document does not list are left alone. Applying the same
- * document twice writes nothing the second time.
+ * document twice writes nothing the second time. Likewise the platform's
+ * operators: a document with an "operators" array lists all of them (the
+ * others are deleted, with their tokens); one without it leaves them alone.
+ *
+ * Passwords: a user's gives its SIP credentials (HA1 digests) and its API
+ * login (an argon2id hash, acct.h); an operator's only the latter. Hashing
+ * costs ~20-60 ms a password, so an apply hashes only what changed: a
+ * user's stored hash is kept while its stored HA1 still matches the
+ * document's password, an operator's while it still verifies. It hashes
+ * before it opens its transaction, so the write lock is not held meanwhile.
+ * A changed password or change of roles revokes the account's API tokens.
+ * Never the event loop's work: run it in the pool or a command.
  *
  * Errors: 0 or a negative errno, and a one-line message in @err (may be
  * NULL) naming the JSON path and the problem:
@@ -45,6 +56,7 @@ struct prov_count {
 
 struct prov_summary {
 	struct prov_count tenants, users, numbers, queues, ivr;
+	struct prov_count operators; /* platform operators, when the document lists them */
 };
 
 /* Validate @len bytes of JSON at @text (borrowed; need not be NUL-ended)

@@ -8,6 +8,14 @@
  * report whether anything changed, so the summary can say "unchanged" and a
  * second apply of the same document writes nothing (nor disturbs the
  * registrations of unchanged users).
+ *
+ * Before the transaction: the passwords' argon2id hashes (a plan, one per
+ * user and operator), because hashing is slow (~20-60 ms each) and must not
+ * hold the write lock that serve's journal waits on. Only what changed is
+ * hashed: a user whose stored SHA-256 HA1 (same realm) still matches the
+ * document's password keeps its stored hash; an operator whose stored hash
+ * still verifies keeps it. The HA1 and the hash are written by one put, so
+ * they always describe the same password.
  */
 #define LOG_MODULE "prov"
 
@@ -19,6 +27,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "acct/acct.h"
 #include "base/err.h"
 #include "base/log.h"
 #include "base/mem.h"
@@ -122,8 +131,115 @@ static int prune(struct store *st, const struct prov_tenant *t, enum store_kind 
 	return e < 0 ? e : 0;
 }
 
+/* What the apply writes for one account's password, decided beforehand. */
+struct pw_plan {
+	char hash[ACCT_PW_HASH_SIZE]; /* "" when the account has no password */
+	bool revoke;		      /* its password or roles changed: drop its tokens */
+};
+
+_Static_assert(ACCT_PW_HASH_SIZE <= STORE_PW_HASH_SIZE, "a PHC string must fit the store");
+
+/* The stored hash when the stored SHA-256 HA1 shows the password is the
+ * document's, else a new one. */
+static int plan_user(struct store *st, const struct prov_tenant *t, const struct prov_user *pu,
+		     struct pw_plan *plan)
+{
+	char sha[STORE_HA1_SIZE] = "";
+	struct store_user_row row;
+	bool same;
+	int e;
+
+	if (pu->password) {
+		e = store_ha1(STORE_HA1_SHA256, pu->id, t->domain, pu->password, sha);
+		if (e)
+			return e;
+	}
+	e = store_user_get(st, t->id, pu->id, &row);
+	if (e == -ENOENT) {
+		row.realm[0] = row.ha1_sha256[0] = row.pw_hash[0] = '\0';
+		row.skills = NULL;
+	} else if (e) {
+		return e;
+	}
+	mem_free(row.skills);
+	same = !strcmp(row.ha1_sha256, sha) && (!pu->password || !strcmp(row.realm, t->domain));
+	plan->revoke = e != -ENOENT && (!same || strcmp(row.roles, pu->roles));
+	if (!pu->password)
+		return 0;
+	if (same && row.pw_hash[0] && strlen(row.pw_hash) < sizeof(plan->hash)) {
+		memcpy(plan->hash, row.pw_hash, strlen(row.pw_hash) + 1);
+		return 0;
+	}
+	return acct_password_hash(pu->password, plan->hash, sizeof(plan->hash));
+}
+
+/* An operator has no HA1 to compare: its stored hash is kept when the
+ * document's password still verifies against it (one argon2 run, as
+ * hashing would cost, but the row stays equal: idempotent). */
+static int plan_operator(struct store *st, const struct prov_operator *po, struct pw_plan *plan)
+{
+	struct store_operator row;
+	int e = store_operator_get(st, po->id, &row);
+
+	if (e && e != -ENOENT)
+		return e;
+	if (!e && row.pw_hash[0] && strlen(row.pw_hash) < sizeof(plan->hash)) {
+		e = acct_password_verify(row.pw_hash, po->password);
+		if (!e) {
+			memcpy(plan->hash, row.pw_hash, strlen(row.pw_hash) + 1);
+			return 0;
+		}
+		if (e != -EACCES && e != -EINVAL)
+			return e;
+	}
+	plan->revoke = e != -ENOENT;
+	return acct_password_hash(po->password, plan->hash, sizeof(plan->hash));
+}
+
+/* Every plan, users tenant by tenant then operators, into *@planp (which
+ * the caller frees with mem_free). */
+static int plan_passwords(struct store *st, const struct prov_doc *doc, struct pw_plan **planp,
+			  char *err, size_t errlen)
+{
+	struct pw_plan *plan;
+	size_t n = doc->noperators, k = 0;
+	int e = 0;
+
+	for (size_t i = 0; i < doc->ntenants; i++)
+		n += doc->tenants[i].nusers;
+	plan = mem_zalloc((n ? n : 1) * sizeof(*plan));
+	if (!plan) {
+		set_err(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; !e && i < doc->ntenants; i++) {
+		const struct prov_tenant *t = &doc->tenants[i];
+
+		for (size_t u = 0; !e && u < t->nusers; u++, k++) {
+			e = plan_user(st, t, &t->users[u], &plan[k]);
+			if (e)
+				set_err(err, errlen,
+					"tenants[%zu].users[%zu]: cannot set the password: %s", i,
+					u, err_str(e));
+		}
+	}
+	for (size_t i = 0; !e && i < doc->noperators; i++, k++) {
+		e = plan_operator(st, &doc->operators[i], &plan[k]);
+		if (e)
+			set_err(err, errlen, "operators[%zu]: cannot set the password: %s", i,
+				err_str(e));
+	}
+	if (e == -ENOMEM)
+		set_err(err, errlen, "out of memory");
+	if (e)
+		mem_free(plan);
+	else
+		*planp = plan;
+	return e;
+}
+
 static int put_user(struct store *st, const struct prov_tenant *t, const struct prov_user *pu,
-		    struct prov_count *c)
+		    const struct pw_plan *plan, struct prov_count *c)
 {
 	char md5[STORE_HA1_SIZE], sha[STORE_HA1_SIZE];
 	struct store_user u = {
@@ -132,6 +248,7 @@ static int put_user(struct store *st, const struct prov_tenant *t, const struct 
 	    .name = pu->name,
 	    .roles = pu->roles,
 	    .skills = pu->skills,
+	    .pw_hash = plan->hash[0] ? plan->hash : NULL,
 	};
 	int e;
 
@@ -149,7 +266,42 @@ static int put_user(struct store *st, const struct prov_tenant *t, const struct 
 	}
 	e = store_user_put(st, &u);
 	count(c, e);
+	if (e >= 0 && plan->revoke)
+		e = store_token_revoke_user(st, t->id, pu->id);
 	return e < 0 ? e : 0;
+}
+
+/* The "operators" array, when the document has one: it lists them all. */
+static int apply_operators(struct store *st, const struct prov_doc *doc, const char **keep,
+			   const struct pw_plan *plan, struct prov_count *c)
+{
+	int e;
+
+	if (!doc->has_operators)
+		return 0;
+	for (size_t i = 0; i < doc->noperators; i++)
+		keep[i] = doc->operators[i].id;
+	e = store_operator_prune(st, keep, doc->noperators);
+	if (e < 0)
+		return e;
+	c->removed = (unsigned)e;
+	c->total = (unsigned)doc->noperators;
+	for (size_t i = 0; i < doc->noperators; i++) {
+		const struct prov_operator *po = &doc->operators[i];
+		struct store_operator op;
+
+		/* Lengths were validated against these sizes by prov_parse. */
+		snprintf(op.id, sizeof(op.id), "%s", po->id);
+		snprintf(op.name, sizeof(op.name), "%s", po->name);
+		snprintf(op.pw_hash, sizeof(op.pw_hash), "%s", plan[i].hash);
+		e = store_operator_put(st, &op);
+		count(c, e);
+		if (e >= 0 && plan[i].revoke)
+			e = store_token_revoke_user(st, NULL, po->id);
+		if (e < 0)
+			return e;
+	}
+	return 0;
 }
 
 static int put_queue(struct store *st, const struct prov_tenant *t, const struct prov_queue *pq,
@@ -195,8 +347,28 @@ static int put_number(struct store *st, const struct prov_tenant *t, const struc
 	return e < 0 ? e : 0;
 }
 
+/* The tenant's webhooks: a setting of the tenant, as its trunks. */
+static int apply_webhooks(struct store *st, const struct prov_tenant *t, const char **keep,
+			  bool *changed)
+{
+	int e;
+
+	for (size_t k = 0; k < t->nwebhooks; k++)
+		keep[k] = t->webhooks[k].id;
+	e = store_webhook_prune(st, t->id, keep, t->nwebhooks);
+	*changed |= e > 0;
+	for (size_t k = 0; e >= 0 && k < t->nwebhooks; k++) {
+		const struct prov_webhook *w = &t->webhooks[k];
+		struct store_webhook row = {t->id, w->id, w->url, w->secret, w->events};
+
+		e = store_webhook_put(st, &row);
+		*changed |= e > 0;
+	}
+	return e < 0 ? e : 0;
+}
+
 static int apply_tenant(struct store *st, const struct prov_tenant *t, const char **keep,
-			struct prov_summary *sum)
+			const struct pw_plan *plan, struct prov_summary *sum)
 {
 	struct prov_count trunks = {0};
 	struct store_tenant row;
@@ -238,6 +410,8 @@ static int apply_tenant(struct store *st, const struct prov_tenant *t, const cha
 		changed |= n > 0;
 		e = n < 0 ? n : 0;
 	}
+	if (!e)
+		e = apply_webhooks(st, t, keep, &changed);
 	if (e)
 		return e;
 	count(&sum->tenants, changed || trunks.removed);
@@ -254,7 +428,7 @@ static int apply_tenant(struct store *st, const struct prov_tenant *t, const cha
 	if (!e)
 		e = prune(st, t, STORE_KIND_USER, keep, &sum->users);
 	for (size_t k = 0; !e && k < t->nusers; k++)
-		e = put_user(st, t, &t->users[k], &sum->users);
+		e = put_user(st, t, &t->users[k], &plan[k], &sum->users);
 	for (size_t k = 0; !e && k < t->nqueues; k++)
 		e = put_queue(st, t, &t->queues[k], &sum->queues);
 	for (size_t k = 0; !e && k < t->nivr; k++) {
@@ -272,12 +446,14 @@ int prov_apply(struct store *st, const struct prov_doc *doc, struct prov_summary
 	       size_t errlen)
 {
 	struct prov_summary s = {0};
+	struct pw_plan *plan = NULL;
 	const char **keep = NULL;
-	size_t most = 1;
+	size_t most = 1, nplan = 0;
 	int e;
 
 	if (!st || !doc)
 		return -EINVAL;
+	most = doc->noperators > most ? doc->noperators : most;
 	for (size_t i = 0; i < doc->ntenants; i++) {
 		const struct prov_tenant *t = &doc->tenants[i];
 		size_t m = t->nusers;
@@ -286,6 +462,7 @@ int prov_apply(struct store *st, const struct prov_doc *doc, struct prov_summary
 		m = t->nivr > m ? t->nivr : m;
 		m = t->nnumbers > m ? t->nnumbers : m;
 		m = t->ntrunks > m ? t->ntrunks : m;
+		m = t->nwebhooks > m ? t->nwebhooks : m;
 		most = m > most ? m : most;
 	}
 	keep = mem_alloc(most * sizeof(*keep));
@@ -293,6 +470,9 @@ int prov_apply(struct store *st, const struct prov_doc *doc, struct prov_summary
 		set_err(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	e = plan_passwords(st, doc, &plan, err, errlen);
+	if (e)
+		goto out;
 	e = store_begin(st);
 	if (e) {
 		set_err(err, errlen, "store: cannot start a transaction: %s", err_str(e));
@@ -305,8 +485,12 @@ int prov_apply(struct store *st, const struct prov_doc *doc, struct prov_summary
 	 * document can swap domains under the unique index. */
 	for (size_t i = 0; !e && i < doc->ntenants; i++)
 		e = store_tenant_release_domain(st, doc->tenants[i].id, doc->tenants[i].domain);
-	for (size_t i = 0; !e && i < doc->ntenants; i++)
-		e = apply_tenant(st, &doc->tenants[i], keep, &s);
+	for (size_t i = 0; !e && i < doc->ntenants; i++) {
+		e = apply_tenant(st, &doc->tenants[i], keep, plan + nplan, &s);
+		nplan += doc->tenants[i].nusers;
+	}
+	if (!e)
+		e = apply_operators(st, doc, keep, plan + nplan, &s.operators);
 	if (!e)
 		e = store_commit(st);
 	if (e) {
@@ -319,6 +503,7 @@ int prov_apply(struct store *st, const struct prov_doc *doc, struct prov_summary
 rollback:
 	store_rollback(st);
 out:
+	mem_free(plan);
 	mem_free(keep);
 	return e;
 }
@@ -418,7 +603,7 @@ int prov_summary_format(const struct prov_summary *sum, char *buf, size_t size)
 		const struct prov_count *c;
 	} kinds[] = {
 	    {"tenants", &s->tenants}, {"users", &s->users}, {"numbers", &s->numbers},
-	    {"queues", &s->queues},   {"ivr", &s->ivr},
+	    {"queues", &s->queues},   {"ivr", &s->ivr},	    {"operators", &s->operators},
 	};
 	size_t len = 0;
 	bool any = false;
@@ -430,6 +615,10 @@ int prov_summary_format(const struct prov_summary *sum, char *buf, size_t size)
 		const struct prov_count *c = kinds[i].c;
 		int n;
 
+		/* Operators only when the document had any: the line of a
+		 * tenants-only document stays as scripts know it. */
+		if (c == &s->operators && !c->total && !c->changed && !c->removed)
+			continue;
 		if (c->changed && c->removed)
 			n = snprintf(buf + len, size - len, "%s%s %u (%u changed, %u removed)",
 				     i ? ", " : "", kinds[i].name, c->total, c->changed,

@@ -30,7 +30,7 @@ struct prov_ref {
 
 struct prov_user {
 	const char *id, *name;
-	const char *password; /* NULL: no SIP credentials */
+	const char *password; /* NULL: no SIP credentials nor API password */
 	char *roles, *skills;
 };
 
@@ -71,6 +71,13 @@ struct prov_trunk {
 	char *sources; /* JSON array of canonical address blocks */
 };
 
+/* A webhook (prov_webhook.c): url and secret borrowed, events canonical
+ * JSON (an array of event types, or ["*"]). */
+struct prov_webhook {
+	const char *id, *url, *secret;
+	char *events;
+};
+
 struct prov_number {
 	const char *number;
 	char *route;
@@ -86,6 +93,8 @@ struct prov_tenant {
 	uint32_t seats;
 	struct prov_trunk *trunks;
 	size_t ntrunks;
+	struct prov_webhook *webhooks;
+	size_t nwebhooks;
 	struct prov_user *users;
 	struct prov_queue *queues;
 	struct prov_ivr *ivr;
@@ -94,11 +103,23 @@ struct prov_tenant {
 	struct prov_ref *user_ix, *queue_ix, *ivr_ix, *trunk_ix; /* sorted by id */
 };
 
+/* A platform operator (role "operator"), outside every tenant. */
+struct prov_operator {
+	const char *id, *name;
+	const char *password; /* kept only long enough to hash; wiped by prov_doc_free */
+};
+
 struct prov_doc {
 	json_t *root; /* owns every borrowed string */
 	struct prov_tenant *tenants;
 	size_t ntenants;
 	struct prov_ref *tenant_ix; /* sorted by id */
+	/* The "operators" array: when present (@has_operators, even empty) it
+	 * lists every operator, and the others are deleted. */
+	struct prov_operator *operators;
+	size_t noperators;
+	bool has_operators;
+	struct prov_ref *operator_ix; /* sorted by id */
 };
 
 /* The entry of @ix (@n, sorted) with @id, or NULL. */
@@ -175,6 +196,11 @@ int prov_parse_ivr(struct prov_vctx *v, const struct prov_tenant *t, const json_
 int prov_check_ivr_loops(struct prov_vctx *v, const struct prov_tenant *t);
 /* Free what prov_parse_ivr() allocated in @m (not @m itself). */
 void prov_ivr_reset(struct prov_ivr *m);
+
+/* --- Webhooks (prov_webhook.c) ------------------------------------------- */
+
+/* The tenant's "webhooks" array, when present, into @t. */
+int prov_parse_webhooks(struct prov_vctx *v, const json_t *tj, struct prov_tenant *t);
 
 /* --- Calendars (prov_calendar.c) ------------------------------------------ */
 

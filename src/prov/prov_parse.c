@@ -26,6 +26,8 @@
 #define SEATS_MAX	  100000
 #define PASSWORD_MIN	  6
 #define PASSWORD_MAX	  128
+/* An operator runs the whole platform: a longer password than an agent's. */
+#define OP_PASSWORD_MIN	  12
 #define TRUNKS_MAX	  64
 /* Sources per trunk: a carrier's signalling addresses, not a whole network. */
 #define TRUNK_SOURCES_MAX 64
@@ -1084,7 +1086,7 @@ static int parse_tenant(struct prov_vctx *v, const json_t *tj, struct prov_tenan
 	static const char *const fields[] = {
 	    "id",	"name",	   "domain",	"seats",	 "district", "park",
 	    "timezone", "hours",   "holidays",	"trunks",	 "users",    "queues",
-	    "ivr",	"numbers", "recording", "pause_reasons", NULL,
+	    "ivr",	"numbers", "recording", "pause_reasons", "webhooks", NULL,
 	};
 	const json_t *nums = json_object_get(tj, "numbers");
 	int err;
@@ -1122,6 +1124,8 @@ static int parse_tenant(struct prov_vctx *v, const json_t *tj, struct prov_tenan
 		err = parse_recording(v, tj, t);
 	if (!err)
 		err = parse_pause_reasons(v, tj, t);
+	if (!err)
+		err = prov_parse_webhooks(v, tj, t);
 	if (!err && nums && !json_is_array(nums))
 		err = prov_verr_at(v, "numbers", "expected an array, got %s", prov_type_name(nums));
 	if (err)
@@ -1155,6 +1159,43 @@ static int parse_tenant(struct prov_vctx *v, const json_t *tj, struct prov_tenan
 	if (!err)
 		err = parse_array(v, t, tj, "numbers", t->numbers, sizeof(*t->numbers), t->nnumbers,
 				  number_h);
+	return err;
+}
+
+/* The platform's operators: {"id", "name", "password"}, ids unique. */
+static int parse_operators(struct prov_vctx *v, struct prov_doc *doc)
+{
+	static const char *const fields[] = {"id", "name", "password", NULL};
+	const json_t *arr = json_object_get(doc->root, "operators");
+	size_t mark;
+	int err;
+
+	doc->has_operators = arr != NULL;
+	err =
+	    collect_ids(v, doc->root, "operators", "operator", &doc->operator_ix, &doc->noperators);
+	if (!err)
+		err = alloc_elems(v, (void **)&doc->operators, doc->noperators,
+				  sizeof(*doc->operators));
+	if (err || !doc->noperators)
+		return err;
+	mark = prov_path_key(v, "operators");
+	for (size_t i = 0; i < doc->noperators && !err; i++) {
+		const json_t *e = json_array_get(arr, i);
+		struct prov_operator *op = &doc->operators[i];
+		size_t m = prov_path_idx(v, i);
+
+		err = prov_check_fields(v, e, fields);
+		if (!err)
+			err = prov_get_str(v, e, "id", PROV_STR_ID, 1, ID_MAX, NULL, &op->id);
+		if (!err)
+			err = prov_get_str(v, e, "name", PROV_STR_TEXT, 0, NAME_MAX_LEN, "",
+					   &op->name);
+		if (!err)
+			err = prov_get_str(v, e, "password", PROV_STR_PASSWORD, OP_PASSWORD_MIN,
+					   PASSWORD_MAX, NULL, &op->password);
+		prov_path_pop(v, m);
+	}
+	prov_path_pop(v, mark);
 	return err;
 }
 
@@ -1217,7 +1258,7 @@ out:
 
 int prov_parse(struct prov_doc **docp, const char *text, size_t len, char *errbuf, size_t errlen)
 {
-	static const char *const fields[] = {"version", "tenants", NULL};
+	static const char *const fields[] = {"version", "tenants", "operators", NULL};
 	struct prov_vctx v = {.err = errbuf, .errlen = errlen};
 	struct prov_doc *doc;
 	const json_t *tenants;
@@ -1275,6 +1316,10 @@ int prov_parse(struct prov_doc **docp, const char *text, size_t len, char *errbu
 	}
 	if (!err)
 		err = check_doc_unique(&v, doc);
+	if (!err) {
+		prov_path_pop(&v, 0);
+		err = parse_operators(&v, doc);
+	}
 out:
 	if (err) {
 		/* jansson's "near '...'" quotes the input raw: keep the message
@@ -1290,6 +1335,14 @@ out:
 	return err;
 }
 
+/* A password in the parsed JSON, zeroed before jansson frees it (as
+ * prov_apply_file wipes the text it was parsed from). */
+static void wipe(const char *password)
+{
+	if (password)
+		explicit_bzero((char *)password, strlen(password));
+}
+
 struct prov_doc *prov_doc_free(struct prov_doc *doc)
 {
 	if (!doc)
@@ -1298,6 +1351,7 @@ struct prov_doc *prov_doc_free(struct prov_doc *doc)
 		struct prov_tenant *t = &doc->tenants[i];
 
 		for (size_t k = 0; t->users && k < t->nusers; k++) {
+			wipe(t->users[k].password);
 			mem_free(t->users[k].roles);
 			mem_free(t->users[k].skills);
 		}
@@ -1310,6 +1364,9 @@ struct prov_doc *prov_doc_free(struct prov_doc *doc)
 			prov_ivr_reset(&t->ivr[k]);
 		for (size_t k = 0; t->trunks && k < t->ntrunks; k++)
 			mem_free(t->trunks[k].sources);
+		for (size_t k = 0; t->webhooks && k < t->nwebhooks; k++)
+			mem_free(t->webhooks[k].events);
+		mem_free(t->webhooks);
 		mem_free(t->trunks);
 		mem_free(t->trunk_ix);
 		mem_free(t->calendar);
@@ -1327,6 +1384,10 @@ struct prov_doc *prov_doc_free(struct prov_doc *doc)
 	}
 	mem_free(doc->tenants);
 	mem_free(doc->tenant_ix);
+	for (size_t k = 0; doc->operators && k < doc->noperators; k++)
+		wipe(doc->operators[k].password);
+	mem_free(doc->operators);
+	mem_free(doc->operator_ix);
 	json_decref(doc->root);
 	mem_free(doc);
 	return NULL;

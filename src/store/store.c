@@ -7,11 +7,13 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "base/cidr.h"
 #include "base/log.h"
+#include "base/mbuf.h"
 #include "store/store_internal.h"
 
 static void set_err(char *errbuf, size_t errlen, const char *msg)
@@ -20,7 +22,26 @@ static void set_err(char *errbuf, size_t errlen, const char *msg)
 		snprintf(errbuf, errlen, "%s", msg);
 }
 
-int store_open(struct store **stp, const char *url, char *errbuf, size_t errlen)
+bool store_ops_complete(const struct store_ops *ops)
+{
+	typedef void(any_fn)(void);
+	size_t first = offsetof(struct store_ops, close);
+
+	/* Every member after the name is a function pointer. */
+	_Static_assert(
+	    (sizeof(struct store_ops) - offsetof(struct store_ops, close)) % sizeof(any_fn *) == 0,
+	    "struct store_ops: only function pointers after the name");
+	for (size_t off = first; off < sizeof(*ops); off += sizeof(any_fn *)) {
+		any_fn *fn;
+
+		memcpy(&fn, (const char *)ops + off, sizeof(fn));
+		if (!fn)
+			return false;
+	}
+	return true;
+}
+
+static int open_url(struct store **stp, const char *url, char *errbuf, size_t errlen)
 {
 	if (!stp || !url) {
 		set_err(errbuf, errlen, "no database URL");
@@ -33,13 +54,247 @@ int store_open(struct store **stp, const char *url, char *errbuf, size_t errlen)
 		}
 		return store_sqlite_open(stp, url + 7, errbuf, errlen);
 	}
-	if (!strncmp(url, "postgresql://", 13) || !strncmp(url, "postgres://", 11)) {
-		set_err(errbuf, errlen,
-			"PostgreSQL backend not built yet: use sqlite:<path> for now");
-		return -EPROTONOSUPPORT;
-	}
-	set_err(errbuf, errlen, "unknown database URL scheme (expected sqlite:<path>)");
+	if (!strncmp(url, "postgresql://", 13) || !strncmp(url, "postgres://", 11))
+		return store_pg_open(stp, url, errbuf, errlen);
+	set_err(errbuf, errlen,
+		"unknown database URL scheme (expected sqlite:<path> or postgresql://...)");
 	return -EPROTONOSUPPORT;
+}
+
+int store_json_strings(struct mbuf *mb, const char *const *v, size_t n)
+{
+	int err = mbuf_write_u8(mb, '[');
+
+	for (size_t i = 0; i < n && !err; i++) {
+		err = mbuf_write_cstr(mb, i ? ",\"" : "\"");
+		for (const unsigned char *p = (const unsigned char *)v[i]; *p && !err; p++) {
+			if (*p == '"' || *p == '\\')
+				err = mbuf_printf(mb, "\\%c", *p);
+			else if (*p < 0x20)
+				err = mbuf_printf(mb, "\\u%04x", *p);
+			else
+				err = mbuf_write_u8(mb, *p);
+		}
+		err = err ? err : mbuf_write_u8(mb, '"');
+	}
+	err = err ? err : mbuf_write_u8(mb, ']');
+	return err ? err : mbuf_write_u8(mb, '\0');
+}
+
+int store_open(struct store **stp, const char *url, char *errbuf, size_t errlen)
+{
+	struct store *st = NULL;
+	int err = open_url(&st, url, errbuf, errlen);
+
+	if (err)
+		return err;
+	if (!store_ops_complete(st->ops)) {
+		set_err(errbuf, errlen, "storage backend incomplete (an op is missing)");
+		log_error("%s backend lacks an op: refusing to dispatch to NULL", st->ops->name);
+		store_close(st);
+		return -ENOSYS;
+	}
+	*stp = st;
+	return 0;
+}
+
+static const char *row_text(const struct store_row *r, int col)
+{
+	return r->text(r->q, col);
+}
+
+/* A column that may be NULL: false when its text is missing for want of
+ * memory (SQLite), so the caller gives -ENOMEM. */
+static bool row_opt(const struct store_row *r, int col, const char **v)
+{
+	*v = r->text(r->q, col);
+	return *v || r->null(r->q, col);
+}
+
+static uint32_t row_u32(const struct store_row *r, int col)
+{
+	int64_t v = r->i64(r->q, col);
+
+	return v < 0 ? 0 : v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+static void row_copy(const struct store_row *r, int col, char *dst, size_t size)
+{
+	const char *v = row_text(r, col);
+
+	snprintf(dst, size, "%s", v ? v : "");
+}
+
+void store_row_tenant(const struct store_row *r, struct store_tenant *out)
+{
+	row_copy(r, 0, out->id, sizeof(out->id));
+	row_copy(r, 1, out->name, sizeof(out->name));
+	row_copy(r, 2, out->domain, sizeof(out->domain));
+	out->seats = row_u32(r, 3);
+	row_copy(r, 4, out->district, sizeof(out->district));
+	row_copy(r, 5, out->park, sizeof(out->park));
+	row_copy(r, 6, out->timezone, sizeof(out->timezone));
+}
+
+int store_row_queue(const struct store_row *r, const char *tenant_id, store_queue_h *h, void *arg)
+{
+	struct store_queue q = {
+	    .tenant_id = tenant_id,
+	    .id = row_text(r, 0),
+	    .strategy = row_text(r, 1),
+	    .skills = row_text(r, 2),
+	    .priority = row_u32(r, 5),
+	    .wrapup_s = row_u32(r, 6),
+	    .ring_timeout_s = row_u32(r, 7),
+	    .max_wait_s = row_u32(r, 8),
+	    .max_len = row_u32(r, 9),
+	    .sl_seconds = row_u32(r, 10),
+	    .sl_percent = row_u32(r, 11),
+	    .announce_s = row_u32(r, 12),
+	    .tier_wait_s = row_u32(r, 13),
+	    .join_empty = r->i64(r->q, 14) != 0,
+	};
+
+	if (!q.id || !q.strategy || !q.skills || !row_opt(r, 3, &q.overflow) ||
+	    !row_opt(r, 4, &q.members))
+		return -ENOMEM;
+	return h(&q, arg);
+}
+
+int store_row_user(const struct store_row *r, const char *tenant_id, store_user_h *h, void *arg)
+{
+	struct store_user u = {
+	    .tenant_id = tenant_id,
+	    .id = row_text(r, 0),
+	    .name = row_text(r, 1),
+	    .roles = row_text(r, 2),
+	    .skills = row_text(r, 3),
+	};
+
+	if (!u.id || !u.name || !u.roles || !u.skills)
+		return -ENOMEM;
+	return h(&u, arg);
+}
+
+int store_row_qlog(const struct store_row *r, store_qlog_h *h, void *arg)
+{
+	const char *line = row_text(r, 1);
+
+	return line ? h(r->i64(r->q, 0), line, arg) : -ENOMEM;
+}
+
+int store_row_presence(const struct store_row *r, const char *tenant_id, store_presence_h *h,
+		       void *arg)
+{
+	struct store_presence p = {
+	    .tenant_id = tenant_id,
+	    .user_id = row_text(r, 0),
+	    .ready = r->i64(r->q, 1) != 0,
+	    .reason = row_u32(r, 2),
+	    .since_ms = r->i64(r->q, 3),
+	};
+
+	return p.user_id ? h(&p, arg) : -ENOMEM;
+}
+
+int store_row_binding(const struct store_row *r, store_binding_h *h, void *arg)
+{
+	struct store_binding b = {
+	    .tenant_id = row_text(r, 0),
+	    .aor = row_text(r, 1),
+	    .contact = row_text(r, 2),
+	    .expires_at = r->i64(r->q, 3),
+	    .call_id = row_text(r, 4),
+	    .cseq = row_u32(r, 5),
+	    .path = row_text(r, 6),
+	    .received = row_text(r, 7),
+	    .instance = row_text(r, 8),
+	};
+
+	if (!b.tenant_id || !b.aor || !b.contact || !b.call_id || !b.path || !b.received ||
+	    !b.instance)
+		return -ENOMEM;
+	return h(&b, arg);
+}
+
+int store_row_cdr(const struct store_row *r, store_cdr_h *h, void *arg)
+{
+	struct store_cdr c = {
+	    .uuid = row_text(r, 0),
+	    .tenant_id = row_text(r, 1),
+	    .caller = row_text(r, 2),
+	    .callee = row_text(r, 3),
+	    .route = row_text(r, 4),
+	    .ivr_path = row_text(r, 5),
+	    .agent = row_text(r, 6),
+	    .start_ms = r->i64(r->q, 7),
+	    .answer_ms = r->i64(r->q, 8),
+	    .bridge_ms = r->i64(r->q, 9),
+	    .end_ms = r->i64(r->q, 10),
+	    .hangup_side = row_text(r, 11),
+	    .status = row_u32(r, 12),
+	    .cause = row_text(r, 13),
+	    .recording = row_text(r, 14),
+	};
+
+	if (!c.uuid || !c.tenant_id || !c.caller || !c.callee || !c.route || !c.ivr_path ||
+	    !c.agent || !c.hangup_side || !c.cause || !c.recording)
+		return -ENOMEM;
+	return h(&c, arg);
+}
+
+int store_row_audit(const struct store_row *r, store_audit_h *h, void *arg)
+{
+	struct store_audit a = {
+	    .id = r->i64(r->q, 0),
+	    .time_ms = r->i64(r->q, 1),
+	    .actor = row_text(r, 3),
+	    .action = row_text(r, 4),
+	    .object = row_text(r, 5),
+	    .detail = row_text(r, 6),
+	};
+
+	if (!row_opt(r, 2, &a.tenant_id) || !a.actor || !a.action || !a.object || !a.detail)
+		return -ENOMEM;
+	return h(&a, arg);
+}
+
+int store_row_webhook(const struct store_row *r, const char *tenant_id, store_webhook_h *h,
+		      void *arg)
+{
+	struct store_webhook w = {
+	    .tenant_id = tenant_id,
+	    .id = row_text(r, 0),
+	    .url = row_text(r, 1),
+	    .secret = row_text(r, 2),
+	    .events = row_text(r, 3),
+	};
+
+	if (!w.id || !w.url || !w.secret || !w.events)
+		return -ENOMEM;
+	return h(&w, arg);
+}
+
+int store_row_outbox(const struct store_row *r, store_outbox_h *h, void *arg)
+{
+	struct store_outbox o = {
+	    .id = r->i64(r->q, 0),
+	    .tenant_id = row_text(r, 1),
+	    .webhook_id = row_text(r, 2),
+	    .event_id = row_text(r, 3),
+	    .type = row_text(r, 4),
+	    .body = row_text(r, 5),
+	    .created_ms = r->i64(r->q, 6),
+	    .next_ms = r->i64(r->q, 7),
+	    .attempts = row_u32(r, 8),
+	    .status = row_text(r, 9),
+	    .last_error = row_text(r, 10),
+	};
+
+	if (!o.tenant_id || !o.webhook_id || !o.event_id || !o.type || !o.body || !o.status ||
+	    !o.last_error || !row_opt(r, 11, &o.url) || !row_opt(r, 12, &o.secret))
+		return -ENOMEM;
+	return h(&o, arg);
 }
 
 struct store *store_close(struct store *st)
@@ -98,6 +353,13 @@ int store_tenant_by_domain(struct store *st, const char *domain, struct store_te
 	if (!st || !domain || !out)
 		return -EINVAL;
 	return st->ops->tenant_get(st, NULL, domain, out);
+}
+
+int store_tenant_list(struct store *st, store_tenant_h *h, void *arg)
+{
+	if (!st || !h)
+		return -EINVAL;
+	return st->ops->tenant_list(st, h, arg);
 }
 
 int store_tenant_release_domain(struct store *st, const char *id, const char *domain)
@@ -212,7 +474,17 @@ int store_user_put(struct store *st, const struct store_user *u)
 	/* Both digests or neither: a registrar must be able to offer both. */
 	if (!u->ha1_md5 != !u->ha1_sha256 || (u->ha1_md5 && !u->realm))
 		return -EINVAL;
+	if (u->pw_hash && (!u->pw_hash[0] || strlen(u->pw_hash) >= STORE_PW_HASH_SIZE))
+		return -EINVAL;
 	return st->ops->user_put(st, u);
+}
+
+int store_user_get(struct store *st, const char *tenant_id, const char *user_id,
+		   struct store_user_row *out)
+{
+	if (!st || !tenant_id || !user_id || !out)
+		return -EINVAL;
+	return st->ops->user_get(st, tenant_id, user_id, out);
 }
 
 const char *store_ha1_alg_name(enum store_ha1_alg alg)
@@ -278,15 +550,23 @@ int store_ivr_get(struct store *st, const char *tenant_id, const char *id, char 
 	return st->ops->ivr_get(st, tenant_id, id, jsonp);
 }
 
+static bool keep_ok(const char *const *keep, size_t n)
+{
+	if (n && !keep)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (!keep[i])
+			return false;
+	}
+	return true;
+}
+
 int store_prune(struct store *st, enum store_kind kind, const char *tenant_id,
 		const char *const *keep, size_t n)
 {
-	if (!st || !tenant_id || (n && !keep) || kind < STORE_KIND_USER || kind > STORE_KIND_TRUNK)
+	if (!st || !tenant_id || !keep_ok(keep, n) || kind < STORE_KIND_USER ||
+	    kind > STORE_KIND_TRUNK)
 		return -EINVAL;
-	for (size_t i = 0; i < n; i++) {
-		if (!keep[i])
-			return -EINVAL;
-	}
 	return st->ops->prune(st, kind, tenant_id, keep, n);
 }
 
@@ -381,4 +661,150 @@ int store_presence_list(struct store *st, const char *tenant_id, store_presence_
 	if (!st || !tenant_id || !h)
 		return -EINVAL;
 	return st->ops->presence_list(st, tenant_id, h, arg);
+}
+
+int store_operator_put(struct store *st, const struct store_operator *op)
+{
+	if (!st || !op || !op->id[0])
+		return -EINVAL;
+	return st->ops->operator_put(st, op);
+}
+
+int store_operator_get(struct store *st, const char *id, struct store_operator *out)
+{
+	if (!st || !id || !out)
+		return -EINVAL;
+	return st->ops->operator_get(st, id, out);
+}
+
+int store_operator_prune(struct store *st, const char *const *keep, size_t n)
+{
+	if (!st || !keep_ok(keep, n))
+		return -EINVAL;
+	return st->ops->operator_prune(st, keep, n);
+}
+
+/* 64 lowercase hex digits: what acct_token_hash() gives. */
+static bool token_hash_ok(const char *hash)
+{
+	size_t n = 0;
+
+	for (; hash[n]; n++) {
+		if (!((hash[n] >= '0' && hash[n] <= '9') || (hash[n] >= 'a' && hash[n] <= 'f')))
+			return false;
+	}
+	return n == STORE_TOKEN_HASH_SIZE - 1;
+}
+
+int store_token_put(struct store *st, const struct store_token *t)
+{
+	if (!st || !t || !t->hash || !t->user_id || !t->roles || !token_hash_ok(t->hash) ||
+	    strlen(t->roles) >= STORE_ROLES_SIZE)
+		return -EINVAL;
+	return st->ops->token_put(st, t);
+}
+
+int store_token_get(struct store *st, const char *hash, struct store_token *out)
+{
+	if (!st || !hash || !out)
+		return -EINVAL;
+	return st->ops->token_get(st, hash, out);
+}
+
+int store_token_revoke(struct store *st, const char *hash)
+{
+	if (!st || !hash)
+		return -EINVAL;
+	return st->ops->token_revoke(st, hash);
+}
+
+int store_token_revoke_user(struct store *st, const char *tenant_id, const char *user_id)
+{
+	if (!st || !user_id)
+		return -EINVAL;
+	return st->ops->token_revoke_user(st, tenant_id, user_id);
+}
+
+int store_token_prune(struct store *st, int64_t now_ms)
+{
+	return st ? st->ops->token_prune(st, now_ms) : -EINVAL;
+}
+
+int store_audit_put(struct store *st, const struct store_audit *a)
+{
+	if (!st || !a || !a->actor || !a->action || !a->object || !a->detail)
+		return -EINVAL;
+	return st->ops->audit_put(st, a);
+}
+
+int store_audit_list(struct store *st, const char *tenant_id, int64_t from_ms, int64_t to_ms,
+		     int64_t after_id, unsigned limit, store_audit_h *h, void *arg)
+{
+	if (!st || !h || !limit)
+		return -EINVAL;
+	return st->ops->audit_list(st, tenant_id, from_ms, to_ms, after_id, limit, h, arg);
+}
+
+int store_webhook_put(struct store *st, const struct store_webhook *w)
+{
+	if (!st || !w || !w->tenant_id || !w->id || !w->url || !w->secret || !w->events ||
+	    strlen(w->url) >= STORE_URL_SIZE || strlen(w->secret) >= STORE_SECRET_SIZE)
+		return -EINVAL;
+	return st->ops->webhook_put(st, w);
+}
+
+int store_webhook_list(struct store *st, const char *tenant_id, store_webhook_h *h, void *arg)
+{
+	if (!st || !tenant_id || !h)
+		return -EINVAL;
+	return st->ops->webhook_list(st, tenant_id, h, arg);
+}
+
+int store_webhook_prune(struct store *st, const char *tenant_id, const char *const *keep, size_t n)
+{
+	if (!st || !tenant_id || !keep_ok(keep, n))
+		return -EINVAL;
+	return st->ops->webhook_prune(st, tenant_id, keep, n);
+}
+
+int store_outbox_put(struct store *st, const struct store_outbox *o, int64_t *idp)
+{
+	if (!st || !o || !o->tenant_id || !o->webhook_id || !o->event_id || !o->type || !o->body)
+		return -EINVAL;
+	return st->ops->outbox_put(st, o, idp);
+}
+
+int store_outbox_due(struct store *st, int64_t now_ms, unsigned limit, store_outbox_h *h, void *arg)
+{
+	if (!st || !h || !limit)
+		return -EINVAL;
+	return st->ops->outbox_due(st, now_ms, limit, h, arg);
+}
+
+int store_outbox_done(struct store *st, int64_t id)
+{
+	return st ? st->ops->outbox_done(st, id) : -EINVAL;
+}
+
+int store_outbox_retry(struct store *st, int64_t id, uint32_t attempts, int64_t next_ms,
+		       const char *last_error)
+{
+	if (!st || !last_error)
+		return -EINVAL;
+	return st->ops->outbox_retry(st, id, attempts, next_ms, last_error, false);
+}
+
+int store_outbox_fail(struct store *st, int64_t id, uint32_t attempts, const char *last_error)
+{
+	if (!st || !last_error)
+		return -EINVAL;
+	return st->ops->outbox_retry(st, id, attempts, 0, last_error, true);
+}
+
+int store_outbox_list(struct store *st, const char *tenant_id, int64_t after_id, unsigned limit,
+		      store_outbox_h *h, void *arg)
+{
+	if (!st || !tenant_id || !h || !limit)
+		return -EINVAL;
+	return st->ops->outbox_list(st, tenant_id, after_id, limit, h, arg);
 }

@@ -2,17 +2,21 @@
  * store: durable configuration and state behind one interface.
  *
  * A struct store is a connection to one database, opened from a URL:
- * "sqlite:<path>" today (store_sqlite.c); "postgresql://..." is reserved for
- * the PostgreSQL backend (a later issue) and gives -EPROTONOSUPPORT. Callers
- * see only the typed functions below; each backend fills an ops table
- * (store_internal.h), so a new backend changes no caller.
+ * "sqlite:<path>" (store_sqlite.c, the embedded default) or
+ * "postgresql://..." / "postgres://..." (store_pg.c, a libpq URI: several
+ * nodes share one PostgreSQL database). Both backends give the same results
+ * and errors for the same calls (the same unit tests run against both).
+ * Callers see only the typed functions below; each backend fills an ops
+ * table (store_internal.h), so a new backend changes no caller.
  *
  * What is stored: tenants (with their SIP domain, time zone, business
  * hours and recording policy), numbers (platform-wide, each owned by one tenant, with a route),
  * trunks (the source addresses allowed to call a tenant's numbers), users
- * (roles and skills as JSON text, SIP credentials as HA1 digests only: never
- * a plaintext password), queues, IVR flows (validated JSON text),
- * registrar bindings, call detail records and the metadata of recordings.
+ * (roles and skills as JSON text, SIP credentials as HA1 digests and the API
+ * password as an argon2id hash only: never a plaintext password), queues,
+ * IVR flows (validated JSON text), registrar bindings, call detail records
+ * and the metadata of recordings; and for the platform API: operators,
+ * bearer tokens (hashed) and the audit log.
  * It is not a cache: hot state lives in memory in its owners and is written
  * through here.
  *
@@ -49,14 +53,21 @@ struct store;
 #define STORE_HA1_SIZE	  65  /* 64 hex digits of SHA-256, or 32 of MD5 */
 #define STORE_TZ_SIZE	  64  /* an IANA time zone name (base/tz.h TZ_NAME_MAX + 1) */
 
+/* Accounts of the platform API. */
+#define STORE_PW_HASH_SIZE    128 /* an argon2id PHC string (acct/acct.h ACCT_PW_HASH_SIZE) */
+#define STORE_ROLES_SIZE      128 /* a JSON array of role names */
+#define STORE_TOKEN_HASH_SIZE 65  /* SHA-256 of a bearer token: 64 lowercase hex digits */
+
 /*
  * Open the database at @url and bring its schema up to date (migrations run
  * in one transaction each). On failure a one-line reason goes to @errbuf
  * (may be NULL) and *@stp is untouched:
- *   -EPROTONOSUPPORT  a postgresql:// URL (backend not built yet) or an
- *                     unknown scheme,
+ *   -EPROTONOSUPPORT  an unknown scheme,
  *   -EPROTO           a database written by a newer schema than this binary,
- *   -EACCES/-ENOENT/-EIO as opening the file fails.
+ *   -EACCES/-ENOENT/-EIO as opening the file fails,
+ *   -ECONNREFUSED     no PostgreSQL server answered (-EIO: one answered and
+ *                     refused, e.g. authentication or no such database),
+ *   -EINVAL           a postgresql:// URL libpq cannot parse.
  * The caller owns the store and closes it with store_close().
  */
 int store_open(struct store **stp, const char *url, char *errbuf, size_t errlen);
@@ -102,6 +113,10 @@ int store_tenant_put(struct store *st, const struct store_tenant *t);
 /* -ENOENT when there is none; @out is written only on success. */
 int store_tenant_get(struct store *st, const char *id, struct store_tenant *out);
 int store_tenant_by_domain(struct store *st, const char *domain, struct store_tenant *out);
+/* Every tenant, by id; @h's non-zero return stops the walk and is returned.
+ * Returns how many were visited, or -errno. */
+typedef int(store_tenant_h)(const struct store_tenant *t, void *arg);
+int store_tenant_list(struct store *st, store_tenant_h *h, void *arg);
 /*
  * Give tenant @id a placeholder domain when its domain is not @domain, so
  * that tenants in one transaction can swap domains without tripping the
@@ -161,11 +176,44 @@ struct store_user {
 	/* HA1 digests as lowercase hex, both or neither (NULL: the user has no
 	 * SIP credentials). @realm is the tenant's domain they were made with. */
 	const char *realm, *ha1_md5, *ha1_sha256;
+	/*
+	 * The login password for the API as an argon2id PHC string
+	 * (acct_password_hash), never the password. Put stores exactly this
+	 * value, like the HA1s: NULL means "the user has no password" and
+	 * clears a stored one; it does not mean "leave it unchanged" (callers
+	 * that keep the stored hash pass it back: store_user_get). At most
+	 * STORE_PW_HASH_SIZE - 1 bytes. Lists give NULL.
+	 */
+	const char *pw_hash;
 };
 
-/* -ENOENT when the tenant does not exist. 1 when the user or its
- * credentials changed. */
+/* -ENOENT when the tenant does not exist. 1 when the user, its password
+ * hash or its credentials changed. */
 int store_user_put(struct store *st, const struct store_user *u);
+
+/*
+ * One user as login and the API read it. Every field is a copy; "" stands
+ * for NULL (no password, no SIP credentials).
+ */
+struct store_user_row {
+	char tenant_id[STORE_ID_SIZE], id[STORE_ID_SIZE];
+	char name[STORE_NAME_SIZE];
+	char roles[STORE_ROLES_SIZE];	  /* JSON array of role names */
+	char pw_hash[STORE_PW_HASH_SIZE]; /* argon2id PHC string, "" when none */
+	/* The SHA-256 HA1 and the realm it was made for, "" when the user has
+	 * no SIP credentials: provisioning compares them to tell whether the
+	 * password changed without hashing it again. */
+	char realm[STORE_DOMAIN_SIZE], ha1_sha256[STORE_HA1_SIZE];
+	/* JSON object skill -> level, allocated with mem_alloc(): the caller
+	 * frees it with mem_free() (it has no size limit). */
+	char *skills;
+};
+
+/* User @user_id of @tenant_id into @out (written only on success: then the
+ * caller owns out->skills). -ENOENT when there is no such user, -EMSGSIZE
+ * when a stored value does not fit its field (nothing provisioning writes). */
+int store_user_get(struct store *st, const char *tenant_id, const char *user_id,
+		   struct store_user_row *out);
 /*
  * Every user of @tenant_id in id order (realm and HA1s NULL: credentials
  * are not listed). The strings are the backend's, valid during the call
@@ -395,5 +443,168 @@ int store_presence_put(struct store *st, const struct store_presence *p);
 int store_presence_del(struct store *st, const char *tenant_id, const char *user_id);
 typedef int(store_presence_h)(const struct store_presence *p, void *arg);
 int store_presence_list(struct store *st, const char *tenant_id, store_presence_h *h, void *arg);
+
+/* ---- Accounts (the platform API) ---- */
+
+/*
+ * A platform operator: an account of the platform itself (role "operator"),
+ * outside every tenant, provisioned by the "operators" array of a
+ * provisioning document. @pw_hash as a user's ("" when none: stored NULL).
+ */
+struct store_operator {
+	char id[STORE_ID_SIZE];
+	char name[STORE_NAME_SIZE];
+	char pw_hash[STORE_PW_HASH_SIZE];
+};
+
+/* 1 when inserted or changed, 0 when equal. */
+int store_operator_put(struct store *st, const struct store_operator *op);
+/* -ENOENT when there is none; @out is written only on success. */
+int store_operator_get(struct store *st, const char *id, struct store_operator *out);
+/* Delete every operator whose id is not one of the @n in @keep, and their
+ * tokens. Returns the number of operators deleted. */
+int store_operator_prune(struct store *st, const char *const *keep, size_t n);
+
+/*
+ * A bearer token of the API, stored by its hash only (acct_token_hash): the
+ * token itself is shown once to whoever logged in and never kept. Tokens
+ * of a tenant's user go when the user is deleted. Times are wall-clock ms
+ * since the Unix epoch.
+ */
+struct store_token {
+	const char *hash;      /* SHA-256 of the token, 64 lowercase hex digits */
+	const char *tenant_id; /* NULL for a platform operator's token */
+	const char *user_id;   /* the user's id, or the operator's */
+	const char *roles;     /* JSON array of the role names it grants */
+	int64_t created_ms, expires_ms;
+	bool revoked;
+	/* get: where the strings are copied */
+	char hash_buf[STORE_TOKEN_HASH_SIZE], tenant_buf[STORE_ID_SIZE], user_buf[STORE_ID_SIZE];
+	char roles_buf[STORE_ROLES_SIZE];
+};
+
+/* Insert a new token (@t->revoked is ignored: new tokens are valid). 0;
+ * -EEXIST when the hash is taken, -ENOENT when the user (or the operator)
+ * does not exist, -EINVAL for a hash that is not 64 lowercase hex digits. */
+int store_token_put(struct store *st, const struct store_token *t);
+/*
+ * The token with @hash into @out, whatever its state: the caller checks
+ * out->revoked and out->expires_ms. -ENOENT when there is none (pruned, or
+ * never issued); @out is written only on success.
+ */
+int store_token_get(struct store *st, const char *hash, struct store_token *out);
+/* Revoke one token: 0 (also when it was revoked already), -ENOENT. */
+int store_token_revoke(struct store *st, const char *hash);
+/* Revoke every token of a user (@tenant_id NULL: of an operator); returns
+ * how many were valid until now. */
+int store_token_revoke_user(struct store *st, const char *tenant_id, const char *user_id);
+/* Delete tokens that are revoked or expired at or before @now_ms; returns
+ * how many. */
+int store_token_prune(struct store *st, int64_t now_ms);
+
+/*
+ * The audit log: who changed what through the API, appended, never
+ * changed (history: it outlives the tenants and users it names).
+ */
+struct store_audit {
+	int64_t id;	       /* list: ascending in insertion order; put: ignored */
+	int64_t time_ms;       /* wall-clock ms since the Unix epoch */
+	const char *tenant_id; /* NULL for the platform's own entries */
+	const char *actor;     /* who: "acme/admin", "operator/ops" */
+	const char *action;    /* what: "queue.update", "login"... */
+	const char *object;    /* on what: "queue/loans", "" when none */
+	const char *detail;    /* JSON text ("{}" when none) */
+};
+
+/* 0; -EINVAL when @detail is not JSON. Many puts in one
+ * store_begin()/store_commit() cost one sync. */
+int store_audit_put(struct store *st, const struct store_audit *a);
+/*
+ * The entries of @tenant_id (NULL: of every tenant and the platform) with
+ * @from_ms <= time < @to_ms and id > @after_id, oldest (lowest id) first,
+ * at most @limit (>= 1) of them: the next page starts after the last id
+ * seen. The strings are valid during the call only. Returns how many were
+ * visited, the handler's non-zero return, or -errno.
+ */
+typedef int(store_audit_h)(const struct store_audit *a, void *arg);
+int store_audit_list(struct store *st, const char *tenant_id, int64_t from_ms, int64_t to_ms,
+		     int64_t after_id, unsigned limit, store_audit_h *h, void *arg);
+
+/* ---- Webhooks (docs/API.md "Webhooks") ---- */
+
+#define STORE_URL_SIZE	  2049 /* a webhook's URL */
+#define STORE_SECRET_SIZE 257  /* a webhook's signing secret */
+
+/*
+ * A webhook of a tenant: events of the types in @events (a JSON array of
+ * type names, or ["*"]) are POSTed to @url, signed with @secret. The secret
+ * is stored as given: it is a key the platform signs with, not a password
+ * it checks, so it cannot be hashed.
+ */
+struct store_webhook {
+	const char *tenant_id, *id;
+	const char *url, *secret;
+	const char *events;
+};
+
+/* 1 when inserted or changed, 0 when equal; -ENOENT when the tenant does
+ * not exist, -EINVAL when @events is not JSON. */
+int store_webhook_put(struct store *st, const struct store_webhook *w);
+/* Every webhook of @tenant_id in id order; the strings are the backend's,
+ * valid during the call only. Returns how many were visited, the
+ * handler's non-zero return, or -errno. */
+typedef int(store_webhook_h)(const struct store_webhook *w, void *arg);
+int store_webhook_list(struct store *st, const char *tenant_id, store_webhook_h *h, void *arg);
+/* Delete every webhook of @tenant_id whose id is not one of the @n in
+ * @keep (its deliveries stay in the outbox: see store_outbox_due). Returns
+ * how many were deleted. */
+int store_webhook_prune(struct store *st, const char *tenant_id, const char *const *keep, size_t n);
+
+/*
+ * The webhook outbox: one row per (event, webhook) to deliver, written in
+ * the same transaction that acknowledges the event, so a delivery survives
+ * kill -9 until store_outbox_done() deletes it. A delivery that exhausted
+ * its attempts stays, with status "failed", for inspection. Times are
+ * wall-clock ms since the Unix epoch.
+ */
+struct store_outbox {
+	int64_t id; /* unique, ascending, never reused: the delivery's id */
+	const char *tenant_id, *webhook_id;
+	const char *event_id; /* the event's own id (its "id" in @body) */
+	const char *type;     /* "agent.state", "task.answered"... */
+	const char *body;     /* the event as JSON text: what is POSTed */
+	int64_t created_ms;
+	int64_t next_ms;	/* when the next attempt is due */
+	uint32_t attempts;	/* made so far */
+	const char *status;	/* list and due: "pending" or "failed"; put: ignored */
+	const char *last_error; /* list and due: the last attempt's outcome, "" none */
+	/* due and list: the webhook's URL and secret now, NULL when the
+	 * tenant no longer has that webhook */
+	const char *url, *secret;
+};
+
+/* Queue a delivery (status "pending", no attempt yet): 0 and its id in
+ * *@idp (may be NULL); -EINVAL when @body is not JSON. */
+int store_outbox_put(struct store *st, const struct store_outbox *o, int64_t *idp);
+/*
+ * Pending deliveries with next_ms <= @now_ms, oldest (lowest id) first, at
+ * most @limit (>= 1). The strings are valid during the call only. Returns
+ * how many were visited, the handler's non-zero return, or -errno.
+ */
+typedef int(store_outbox_h)(const struct store_outbox *o, void *arg);
+int store_outbox_due(struct store *st, int64_t now_ms, unsigned limit, store_outbox_h *h,
+		     void *arg);
+/* Delivered: delete it. 0, or -ENOENT when there is no such delivery. */
+int store_outbox_done(struct store *st, int64_t id);
+/* An attempt failed: record @attempts made so far and the outcome
+ * (@last_error), and try again at @next_ms. 0 or -ENOENT. */
+int store_outbox_retry(struct store *st, int64_t id, uint32_t attempts, int64_t next_ms,
+		       const char *last_error);
+/* Give up: status "failed", kept for inspection, never due again. 0 or -ENOENT. */
+int store_outbox_fail(struct store *st, int64_t id, uint32_t attempts, const char *last_error);
+/* Every delivery of @tenant_id (pending and failed) with id > @after_id,
+ * oldest first, at most @limit (>= 1): as store_outbox_due(). */
+int store_outbox_list(struct store *st, const char *tenant_id, int64_t after_id, unsigned limit,
+		      store_outbox_h *h, void *arg);
 
 #endif

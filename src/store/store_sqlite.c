@@ -149,6 +149,61 @@ static const struct {
 	"  since_ms INTEGER NOT NULL,"
 	"  PRIMARY KEY (tenant_id, user_id),"
 	"  FOREIGN KEY (tenant_id, user_id) REFERENCES users(tenant_id, id) ON DELETE CASCADE);"},
+    /* Accounts for the platform API: users' login passwords (argon2id PHC
+     * strings, NULL: none), platform operators, bearer tokens by their
+     * SHA-256 (a user's go with the user; tenant_id NULL: an operator's,
+     * deleted with it by the operators' prune), and the audit log (history:
+     * no foreign key). */
+    {7, "ALTER TABLE users ADD COLUMN pw_hash TEXT;"
+	"CREATE TABLE operators ("
+	"  id TEXT PRIMARY KEY,"
+	"  name TEXT NOT NULL,"
+	"  pw_hash TEXT);"
+	"CREATE TABLE tokens ("
+	"  hash TEXT PRIMARY KEY,"
+	"  tenant_id TEXT,"
+	"  user_id TEXT NOT NULL,"
+	"  roles TEXT NOT NULL CHECK (json_valid(roles)),"
+	"  created_ms INTEGER NOT NULL,"
+	"  expires_ms INTEGER NOT NULL,"
+	"  revoked INTEGER NOT NULL DEFAULT 0,"
+	"  FOREIGN KEY (tenant_id, user_id) REFERENCES users(tenant_id, id) ON DELETE CASCADE);"
+	"CREATE INDEX tokens_user ON tokens(tenant_id, user_id);"
+	"CREATE INDEX tokens_expires ON tokens(expires_ms);"
+	"CREATE TABLE audit ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  time_ms INTEGER NOT NULL,"
+	"  tenant_id TEXT,"
+	"  actor TEXT NOT NULL,"
+	"  action TEXT NOT NULL,"
+	"  object TEXT NOT NULL,"
+	"  detail TEXT NOT NULL CHECK (json_valid(detail)));"
+	"CREATE INDEX audit_tenant ON audit(tenant_id, id);"},
+    /* Webhooks per tenant, and their outbox: deliveries to make, kept past
+     * a webhook's removal (no foreign key; the sender gives them up) and,
+     * once failed for good, for inspection. AUTOINCREMENT: a delivery id
+     * is never reused, receivers deduplicate by it. */
+    {8, "CREATE TABLE webhooks ("
+	"  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+	"  id TEXT NOT NULL,"
+	"  url TEXT NOT NULL,"
+	"  secret TEXT NOT NULL,"
+	"  events TEXT NOT NULL CHECK (json_valid(events)),"
+	"  PRIMARY KEY (tenant_id, id));"
+	"CREATE TABLE webhook_outbox ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  tenant_id TEXT NOT NULL,"
+	"  webhook_id TEXT NOT NULL,"
+	"  event_id TEXT NOT NULL,"
+	"  type TEXT NOT NULL,"
+	"  body TEXT NOT NULL CHECK (json_valid(body)),"
+	"  created_ms INTEGER NOT NULL,"
+	"  next_ms INTEGER NOT NULL,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'failed')),"
+	"  last_error TEXT NOT NULL DEFAULT '');"
+	"CREATE INDEX webhook_outbox_due ON webhook_outbox(status, next_ms);"
+	"CREATE INDEX webhook_outbox_tenant ON webhook_outbox(tenant_id, id);"},
 };
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
@@ -160,6 +215,7 @@ enum stmt_id {
 	S_TENANT_PUT,
 	S_TENANT_GET_ID,
 	S_TENANT_GET_DOMAIN,
+	S_TENANT_LIST,
 	S_TENANT_RELEASE,
 	S_CALENDAR_PUT,
 	S_CALENDAR_GET,
@@ -201,6 +257,27 @@ enum stmt_id {
 	S_SAVEPOINT,
 	S_RELEASE,
 	S_ROLLBACK_TO,
+	S_USER_GET,
+	S_OP_PUT,
+	S_OP_GET,
+	S_PRUNE_OPERATOR,
+	S_OP_TOKENS_DEL,
+	S_TOKEN_PUT,
+	S_TOKEN_GET,
+	S_TOKEN_REVOKE,
+	S_TOKEN_REVOKE_USER,
+	S_TOKEN_PRUNE,
+	S_AUDIT_PUT,
+	S_AUDIT_LIST,
+	S_AUDIT_LIST_ALL,
+	S_HOOK_PUT,
+	S_HOOK_LIST,
+	S_PRUNE_HOOK,
+	S_OUTBOX_PUT,
+	S_OUTBOX_DUE,
+	S_OUTBOX_DONE,
+	S_OUTBOX_RETRY,
+	S_OUTBOX_LIST,
 	S_N,
 };
 
@@ -222,6 +299,8 @@ static const char *const sql[S_N] = {
 			" WHERE id = ?1",
     [S_TENANT_GET_DOMAIN] = "SELECT id, name, domain, seats, district, park, timezone FROM tenants"
 			    " WHERE domain = ?1",
+    [S_TENANT_LIST] = "SELECT id, name, domain, seats, district, park, timezone FROM tenants"
+		      " ORDER BY id",
     /* '#' is in no DNS name, and ids are unique, so the placeholder is too. */
     [S_TENANT_RELEASE] = "UPDATE tenants SET domain = '#' || id WHERE id = ?1 AND domain <> ?2",
     [S_CALENDAR_PUT] = "UPDATE tenants SET calendar = ?2 WHERE id = ?1 AND calendar IS NOT ?2",
@@ -257,11 +336,12 @@ static const char *const sql[S_N] = {
 		     " tenant_id = excluded.tenant_id, route = excluded.route"
 		     " WHERE tenant_id IS NOT excluded.tenant_id OR route IS NOT excluded.route",
     [S_NUMBER_GET] = "SELECT number, tenant_id, route FROM numbers WHERE number = ?1",
-    [S_USER_PUT] = "INSERT INTO users (tenant_id, id, name, roles, skills)"
-		   " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (tenant_id, id) DO UPDATE SET"
-		   " name = excluded.name, roles = excluded.roles, skills = excluded.skills"
+    [S_USER_PUT] = "INSERT INTO users (tenant_id, id, name, roles, skills, pw_hash)"
+		   " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (tenant_id, id) DO UPDATE SET"
+		   " name = excluded.name, roles = excluded.roles, skills = excluded.skills,"
+		   " pw_hash = excluded.pw_hash"
 		   " WHERE name IS NOT excluded.name OR roles IS NOT excluded.roles"
-		   " OR skills IS NOT excluded.skills",
+		   " OR skills IS NOT excluded.skills OR pw_hash IS NOT excluded.pw_hash",
     [S_CRED_PUT] = "INSERT INTO credentials (tenant_id, user_id, alg, realm, ha1)"
 		   " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (tenant_id, user_id, alg)"
 		   " DO UPDATE SET realm = excluded.realm, ha1 = excluded.ha1"
@@ -329,6 +409,61 @@ static const char *const sql[S_N] = {
     [S_SAVEPOINT] = "SAVEPOINT store_put",
     [S_RELEASE] = "RELEASE store_put",
     [S_ROLLBACK_TO] = "ROLLBACK TO store_put",
+    [S_USER_GET] = "SELECT u.name, u.roles, u.skills, u.pw_hash, c.realm, c.ha1 FROM users u"
+		   " LEFT JOIN credentials c ON c.tenant_id = u.tenant_id AND c.user_id = u.id"
+		   " AND c.alg = 'SHA-256' WHERE u.tenant_id = ?1 AND u.id = ?2",
+    [S_OP_PUT] = "INSERT INTO operators (id, name, pw_hash) VALUES (?1, ?2, ?3)"
+		 " ON CONFLICT (id) DO UPDATE SET name = excluded.name, pw_hash = excluded.pw_hash"
+		 " WHERE name IS NOT excluded.name OR pw_hash IS NOT excluded.pw_hash",
+    [S_OP_GET] = "SELECT name, pw_hash FROM operators WHERE id = ?1",
+    [S_PRUNE_OPERATOR] = "DELETE FROM operators WHERE id NOT IN (SELECT value FROM json_each(?1))",
+    [S_OP_TOKENS_DEL] = "DELETE FROM tokens WHERE tenant_id IS NULL"
+			" AND user_id NOT IN (SELECT id FROM operators)",
+    /* No row inserted (and no error) when the account does not exist: an
+     * operator's token has no foreign key to catch it. */
+    [S_TOKEN_PUT] = "INSERT INTO tokens (hash, tenant_id, user_id, roles, created_ms, expires_ms)"
+		    " SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE CASE WHEN ?2 IS NULL"
+		    " THEN EXISTS (SELECT 1 FROM operators WHERE id = ?3)"
+		    " ELSE EXISTS (SELECT 1 FROM users WHERE tenant_id = ?2 AND id = ?3) END",
+    [S_TOKEN_GET] = "SELECT tenant_id, user_id, roles, created_ms, expires_ms, revoked"
+		    " FROM tokens WHERE hash = ?1",
+    [S_TOKEN_REVOKE] = "UPDATE tokens SET revoked = 1 WHERE hash = ?1",
+    [S_TOKEN_REVOKE_USER] = "UPDATE tokens SET revoked = 1 WHERE tenant_id IS ?1"
+			    " AND user_id = ?2 AND revoked = 0",
+    [S_TOKEN_PRUNE] = "DELETE FROM tokens WHERE revoked <> 0 OR expires_ms <= ?1",
+    [S_AUDIT_PUT] = "INSERT INTO audit (time_ms, tenant_id, actor, action, object, detail)"
+		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    /* Two statements rather than "?1 IS NULL OR": each keeps its index. */
+    [S_AUDIT_LIST] = "SELECT id, time_ms, tenant_id, actor, action, object, detail FROM audit"
+		     " WHERE tenant_id = ?1 AND time_ms >= ?2 AND time_ms < ?3 AND id > ?4"
+		     " ORDER BY id LIMIT ?5",
+    [S_AUDIT_LIST_ALL] = "SELECT id, time_ms, tenant_id, actor, action, object, detail FROM audit"
+			 " WHERE time_ms >= ?2 AND time_ms < ?3 AND id > ?4 ORDER BY id LIMIT ?5",
+    [S_HOOK_PUT] = "INSERT INTO webhooks (tenant_id, id, url, secret, events)"
+		   " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (tenant_id, id) DO UPDATE SET"
+		   " url = excluded.url, secret = excluded.secret, events = excluded.events"
+		   " WHERE url IS NOT excluded.url OR secret IS NOT excluded.secret"
+		   " OR events IS NOT excluded.events",
+    [S_HOOK_LIST] = "SELECT id, url, secret, events FROM webhooks WHERE tenant_id = ?1"
+		    " ORDER BY id",
+    [S_PRUNE_HOOK] = "DELETE FROM webhooks WHERE tenant_id = ?1"
+		     " AND id NOT IN (SELECT value FROM json_each(?2))",
+    [S_OUTBOX_PUT] = "INSERT INTO webhook_outbox (tenant_id, webhook_id, event_id, type, body,"
+		     " created_ms, next_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    /* The columns of store_row_outbox(), with the webhook as it is now. */
+    [S_OUTBOX_DUE] = "SELECT o.id, o.tenant_id, o.webhook_id, o.event_id, o.type, o.body,"
+		     " o.created_ms, o.next_ms, o.attempts, o.status, o.last_error, w.url,"
+		     " w.secret FROM webhook_outbox o LEFT JOIN webhooks w"
+		     " ON w.tenant_id = o.tenant_id AND w.id = o.webhook_id"
+		     " WHERE o.status = 'pending' AND o.next_ms <= ?1 ORDER BY o.id LIMIT ?2",
+    [S_OUTBOX_DONE] = "DELETE FROM webhook_outbox WHERE id = ?1",
+    [S_OUTBOX_RETRY] = "UPDATE webhook_outbox SET attempts = ?2, next_ms = ?3,"
+		       " last_error = ?4, status = ?5 WHERE id = ?1",
+    [S_OUTBOX_LIST] = "SELECT o.id, o.tenant_id, o.webhook_id, o.event_id, o.type, o.body,"
+		      " o.created_ms, o.next_ms, o.attempts, o.status, o.last_error, w.url,"
+		      " w.secret FROM webhook_outbox o LEFT JOIN webhooks w"
+		      " ON w.tenant_id = o.tenant_id AND w.id = o.webhook_id"
+		      " WHERE o.tenant_id = ?1 AND o.id > ?2 ORDER BY o.id LIMIT ?3",
 };
 
 struct sq {
@@ -409,6 +544,24 @@ static const char *col_str(sqlite3_stmt *q, int col)
 {
 	return (const char *)sqlite3_column_text(q, col);
 }
+
+/* The row @q stepped to, for the shared record builders (store_row_*). */
+static const char *row_text(const void *q, int col)
+{
+	return col_str((sqlite3_stmt *)q, col);
+}
+
+static int64_t row_i64(const void *q, int col)
+{
+	return sqlite3_column_int64((sqlite3_stmt *)q, col);
+}
+
+static bool row_null(const void *q, int col)
+{
+	return sqlite3_column_type((sqlite3_stmt *)q, col) == SQLITE_NULL;
+}
+
+#define SQ_ROW(stmt) (&(const struct store_row){row_text, row_i64, row_null, (stmt)})
 
 static int step_changes(struct sq *s, sqlite3_stmt *q, int rc)
 {
@@ -511,6 +664,12 @@ static int sq_tenant_put(struct store *st, const struct store_tenant *t)
 	return step_changes(s, q, bind_text(q, 7, t->timezone[0] ? t->timezone : "UTC"));
 }
 
+/* The tenant row @q stepped to (the columns of S_TENANT_GET_ID) into @out. */
+static void tenant_copy(sqlite3_stmt *q, struct store_tenant *out)
+{
+	store_row_tenant(SQ_ROW(q), out);
+}
+
 static int sq_tenant_get(struct store *st, const char *id, const char *domain,
 			 struct store_tenant *out)
 {
@@ -522,15 +681,8 @@ static int sq_tenant_get(struct store *st, const char *id, const char *domain,
 		return err;
 	bind_text(q, 1, id ? id : domain);
 	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
-		copy_col(out->id, sizeof(out->id), q, 0);
-		copy_col(out->name, sizeof(out->name), q, 1);
-		copy_col(out->domain, sizeof(out->domain), q, 2);
-		out->seats = (uint32_t)sqlite3_column_int64(q, 3);
-		copy_col(out->district, sizeof(out->district), q, 4);
-		copy_col(out->park, sizeof(out->park), q, 5);
-		copy_col(out->timezone, sizeof(out->timezone), q, 6);
-	}
+	if (rc == SQLITE_ROW)
+		tenant_copy(q, out);
 	err = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : sq_err(s, rc);
 	stmt_done(q);
 	return err;
@@ -549,11 +701,11 @@ static int sq_tenant_release_domain(struct store *st, const char *id, const char
 	return err < 0 ? err : 0;
 }
 
-/* A copy of text column 0 of the row @q stepped to, with mem_alloc(). */
-static int col_dup(sqlite3_stmt *q, char **out)
+/* A copy of text column @col of the row @q stepped to, with mem_alloc(). */
+static int col_dup(sqlite3_stmt *q, int col, char **out)
 {
-	const unsigned char *v = sqlite3_column_text(q, 0);
-	size_t len = (size_t)sqlite3_column_bytes(q, 0);
+	const unsigned char *v = sqlite3_column_text(q, col);
+	size_t len = (size_t)sqlite3_column_bytes(q, col);
 	char *copy = v ? mem_alloc(len + 1) : NULL;
 
 	if (!copy)
@@ -575,7 +727,7 @@ static int tenant_text_get(struct sq *s, enum stmt_id id, const char *tenant_id,
 	bind_text(q, 1, tenant_id);
 	rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW)
-		err = col_dup(q, out);
+		err = col_dup(q, 0, out);
 	else
 		err = rc == SQLITE_DONE ? -ENOENT : sq_err(s, rc);
 	stmt_done(q);
@@ -710,6 +862,18 @@ static int cred_put(struct sq *s, const struct store_user *u, const char *alg, c
 	return step_changes(s, q, bind_text(q, 5, ha1));
 }
 
+/* End the savepoint of a write of several statements: released after
+ * them, or rolled back to when @err. Returns @err, or the release's. */
+static int savepoint_end(struct sq *s, int err)
+{
+	if (err) {
+		exec_simple(s, S_ROLLBACK_TO);
+		exec_simple(s, S_RELEASE);
+		return err;
+	}
+	return exec_simple(s, S_RELEASE);
+}
+
 /* The user row and its credentials change together or not at all, inside
  * the caller's transaction or without one: hence the savepoint. */
 static int sq_user_put(struct store *st, const struct store_user *u)
@@ -727,7 +891,8 @@ static int sq_user_put(struct store *st, const struct store_user *u)
 	bind_text(q, 2, u->id);
 	bind_text(q, 3, u->name);
 	bind_text(q, 4, u->roles);
-	n = step_changes(s, q, bind_text(q, 5, u->skills));
+	bind_text(q, 5, u->skills);
+	n = step_changes(s, q, bind_text(q, 6, u->pw_hash));
 	if (n < 0) {
 		err = n;
 		goto out;
@@ -752,12 +917,7 @@ static int sq_user_put(struct store *st, const struct store_user *u)
 	}
 	changed += n;
 out:
-	if (err) {
-		exec_simple(s, S_ROLLBACK_TO);
-		exec_simple(s, S_RELEASE);
-		return err;
-	}
-	err = exec_simple(s, S_RELEASE);
+	err = savepoint_end(s, err);
 	return err ? err : changed > 0;
 }
 
@@ -807,13 +967,6 @@ static int sq_queue_put(struct store *st, const struct store_queue *qu)
 	return step_changes(s, q, sqlite3_bind_int64(q, 16, qu->join_empty));
 }
 
-static uint32_t col_u32(sqlite3_stmt *q, int i)
-{
-	int64_t v = sqlite3_column_int64(q, i);
-
-	return v < 0 ? 0 : v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
-}
-
 /* The caller's handler and its argument, for the row functions below. */
 struct each {
 	const char *tenant_id;
@@ -847,28 +1000,25 @@ static int each_row(struct sq *s, sqlite3_stmt *q, row_h *row, const struct each
 
 static int queue_row(sqlite3_stmt *q, const struct each *e)
 {
-	struct store_queue r = {
-	    .tenant_id = e->tenant_id,
-	    .id = col_str(q, 0),
-	    .strategy = col_str(q, 1),
-	    .skills = col_str(q, 2),
-	    .overflow = col_str(q, 3),
-	    .members = col_str(q, 4),
-	    .priority = col_u32(q, 5),
-	    .wrapup_s = col_u32(q, 6),
-	    .ring_timeout_s = col_u32(q, 7),
-	    .max_wait_s = col_u32(q, 8),
-	    .max_len = col_u32(q, 9),
-	    .sl_seconds = col_u32(q, 10),
-	    .sl_percent = col_u32(q, 11),
-	    .announce_s = col_u32(q, 12),
-	    .tier_wait_s = col_u32(q, 13),
-	    .join_empty = sqlite3_column_int64(q, 14) != 0,
-	};
+	return store_row_queue(SQ_ROW(q), e->tenant_id, (store_queue_h *)e->h, e->arg);
+}
 
-	if (!r.id || !r.strategy || !r.skills)
-		return -ENOMEM;
-	return ((store_queue_h *)e->h)(&r, e->arg);
+static int tenant_row(sqlite3_stmt *q, const struct each *e)
+{
+	struct store_tenant t;
+
+	tenant_copy(q, &t);
+	return ((store_tenant_h *)e->h)(&t, e->arg);
+}
+
+static int sq_tenant_list(struct store *st, store_tenant_h *h, void *arg)
+{
+	struct sq *s = sq_of(st);
+	struct each e = {NULL, (void *)h, arg};
+	sqlite3_stmt *q = NULL;
+	int err = stmt_get(s, S_TENANT_LIST, &q);
+
+	return err ? err : each_row(s, q, tenant_row, &e);
 }
 
 static int sq_queue_list(struct store *st, const char *tenant_id, store_queue_h *h, void *arg)
@@ -886,17 +1036,7 @@ static int sq_queue_list(struct store *st, const char *tenant_id, store_queue_h 
 
 static int user_row(sqlite3_stmt *q, const struct each *e)
 {
-	struct store_user u = {
-	    .tenant_id = e->tenant_id,
-	    .id = col_str(q, 0),
-	    .name = col_str(q, 1),
-	    .roles = col_str(q, 2),
-	    .skills = col_str(q, 3),
-	};
-
-	if (!u.id || !u.name || !u.roles || !u.skills)
-		return -ENOMEM;
-	return ((store_user_h *)e->h)(&u, e->arg);
+	return store_row_user(SQ_ROW(q), e->tenant_id, (store_user_h *)e->h, e->arg);
 }
 
 static int sq_user_list(struct store *st, const char *tenant_id, store_user_h *h, void *arg)
@@ -938,11 +1078,7 @@ static int sq_qlog_append(struct store *st, const char *tenant_id, int64_t time_
 
 static int qlog_row(sqlite3_stmt *q, const struct each *e)
 {
-	const char *line = col_str(q, 1);
-
-	if (!line)
-		return -ENOMEM;
-	return ((store_qlog_h *)e->h)(sqlite3_column_int64(q, 0), line, e->arg);
+	return store_row_qlog(SQ_ROW(q), (store_qlog_h *)e->h, e->arg);
 }
 
 static int sq_qlog_list(struct store *st, const char *tenant_id, int64_t from_s, int64_t to_s,
@@ -992,17 +1128,7 @@ static int sq_presence_del(struct store *st, const char *tenant_id, const char *
 
 static int presence_row(sqlite3_stmt *q, const struct each *e)
 {
-	struct store_presence p = {
-	    .tenant_id = e->tenant_id,
-	    .user_id = col_str(q, 0),
-	    .ready = sqlite3_column_int64(q, 1) != 0,
-	    .reason = col_u32(q, 2),
-	    .since_ms = sqlite3_column_int64(q, 3),
-	};
-
-	if (!p.user_id)
-		return -ENOMEM;
-	return ((store_presence_h *)e->h)(&p, e->arg);
+	return store_row_presence(SQ_ROW(q), e->tenant_id, (store_presence_h *)e->h, e->arg);
 }
 
 static int sq_presence_list(struct store *st, const char *tenant_id, store_presence_h *h, void *arg)
@@ -1060,27 +1186,6 @@ static int sq_ivr_get(struct store *st, const char *tenant_id, const char *id, c
 	return err;
 }
 
-/* A JSON array of strings: the keep-list of a prune, bound as one value. */
-static int json_array_of(struct mbuf *mb, const char *const *v, size_t n)
-{
-	int err = mbuf_write_u8(mb, '[');
-
-	for (size_t i = 0; i < n && !err; i++) {
-		err = mbuf_write_cstr(mb, i ? ",\"" : "\"");
-		for (const unsigned char *p = (const unsigned char *)v[i]; *p && !err; p++) {
-			if (*p == '"' || *p == '\\')
-				err = mbuf_printf(mb, "\\%c", *p);
-			else if (*p < 0x20)
-				err = mbuf_printf(mb, "\\u%04x", *p);
-			else
-				err = mbuf_write_u8(mb, *p);
-		}
-		err = err ? err : mbuf_write_u8(mb, '"');
-	}
-	err = err ? err : mbuf_write_u8(mb, ']');
-	return err ? err : mbuf_write_u8(mb, '\0');
-}
-
 static int sq_prune(struct store *st, enum store_kind kind, const char *tenant_id,
 		    const char *const *keep, size_t n)
 {
@@ -1095,7 +1200,7 @@ static int sq_prune(struct store *st, enum store_kind kind, const char *tenant_i
 	int err;
 
 	mbuf_init(&mb, 0);
-	err = json_array_of(&mb, keep, n);
+	err = store_json_strings(&mb, keep, n);
 	if (err)
 		goto out;
 	err = stmt_get(s, ids[kind], &q);
@@ -1154,6 +1259,7 @@ static int sq_binding_expire(struct store *st, int64_t now)
 	return step_changes(s, q, sqlite3_bind_int64(q, 1, now));
 }
 
+/* Not each_row(): a walk returns the handler's return, not a count. */
 static int sq_binding_list(struct store *st, store_binding_h *h, void *arg)
 {
 	struct sq *s = sq_of(st);
@@ -1163,25 +1269,7 @@ static int sq_binding_list(struct store *st, store_binding_h *h, void *arg)
 	if (err)
 		return err;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct store_binding b = {
-		    .tenant_id = col_str(q, 0),
-		    .aor = col_str(q, 1),
-		    .contact = col_str(q, 2),
-		    .expires_at = sqlite3_column_int64(q, 3),
-		    .call_id = col_str(q, 4),
-		    .cseq = (uint32_t)sqlite3_column_int64(q, 5),
-		    .path = col_str(q, 6),
-		    .received = col_str(q, 7),
-		    .instance = col_str(q, 8),
-		};
-
-		/* Every column is NOT NULL: a NULL text is SQLite out of memory. */
-		if (!b.tenant_id || !b.aor || !b.contact || !b.call_id || !b.path || !b.received ||
-		    !b.instance) {
-			err = -ENOMEM;
-			break;
-		}
-		err = h(&b, arg);
+		err = store_row_binding(SQ_ROW(q), h, arg);
 		if (err)
 			break;
 	}
@@ -1219,28 +1307,7 @@ static int sq_cdr_put(struct store *st, const struct store_cdr *c)
 
 static int cdr_row(sqlite3_stmt *q, const struct each *e)
 {
-	struct store_cdr c = {
-	    .uuid = col_str(q, 0),
-	    .tenant_id = col_str(q, 1),
-	    .caller = col_str(q, 2),
-	    .callee = col_str(q, 3),
-	    .route = col_str(q, 4),
-	    .ivr_path = col_str(q, 5),
-	    .agent = col_str(q, 6),
-	    .start_ms = sqlite3_column_int64(q, 7),
-	    .answer_ms = sqlite3_column_int64(q, 8),
-	    .bridge_ms = sqlite3_column_int64(q, 9),
-	    .end_ms = sqlite3_column_int64(q, 10),
-	    .hangup_side = col_str(q, 11),
-	    .status = (unsigned)sqlite3_column_int64(q, 12),
-	    .cause = col_str(q, 13),
-	    .recording = col_str(q, 14),
-	};
-
-	if (!c.uuid || !c.tenant_id || !c.caller || !c.callee || !c.route || !c.ivr_path ||
-	    !c.agent || !c.hangup_side || !c.cause || !c.recording)
-		return -ENOMEM;
-	return ((store_cdr_h *)e->h)(&c, e->arg);
+	return store_row_cdr(SQ_ROW(q), (store_cdr_h *)e->h, e->arg);
 }
 
 static int sq_cdr_list(struct store *st, const char *tenant_id, int64_t from_ms, int64_t to_ms,
@@ -1311,6 +1378,393 @@ static int sq_recording_get(struct store *st, const char *path, struct store_rec
 	return err;
 }
 
+/* Text column @col into @dst: "" for NULL, -EMSGSIZE when it does not fit
+ * (never cut: a cut JSON or hash would be wrong, not short). */
+static int copy_fit(char *dst, size_t size, sqlite3_stmt *q, int col)
+{
+	const unsigned char *v = sqlite3_column_text(q, col);
+	size_t len = (size_t)sqlite3_column_bytes(q, col);
+
+	if (!v) {
+		dst[0] = '\0';
+		return sqlite3_column_type(q, col) == SQLITE_NULL ? 0 : -ENOMEM;
+	}
+	if (len >= size)
+		return -EMSGSIZE;
+	memcpy(dst, v, len + 1);
+	return 0;
+}
+
+static int sq_user_get(struct store *st, const char *tenant_id, const char *user_id,
+		       struct store_user_row *out)
+{
+	struct sq *s = sq_of(st);
+	struct store_user_row r;
+	sqlite3_stmt *q = NULL;
+	int rc, err = stmt_get(s, S_USER_GET, &q);
+
+	if (err)
+		return err;
+	bind_text(q, 1, tenant_id);
+	bind_text(q, 2, user_id);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		r.skills = NULL;
+		err = strlen(tenant_id) < sizeof(r.tenant_id) && strlen(user_id) < sizeof(r.id)
+			  ? 0
+			  : -EMSGSIZE;
+		err = err ? err : copy_fit(r.name, sizeof(r.name), q, 0);
+		err = err ? err : copy_fit(r.roles, sizeof(r.roles), q, 1);
+		err = err ? err : copy_fit(r.pw_hash, sizeof(r.pw_hash), q, 3);
+		err = err ? err : copy_fit(r.realm, sizeof(r.realm), q, 4);
+		err = err ? err : copy_fit(r.ha1_sha256, sizeof(r.ha1_sha256), q, 5);
+		err = err ? err : col_dup(q, 2, &r.skills);
+	} else {
+		err = rc == SQLITE_DONE ? -ENOENT : sq_err(s, rc);
+	}
+	stmt_done(q);
+	if (!err) {
+		snprintf(r.tenant_id, sizeof(r.tenant_id), "%s", tenant_id);
+		snprintf(r.id, sizeof(r.id), "%s", user_id);
+		*out = r;
+	}
+	return err;
+}
+
+static int sq_operator_put(struct store *st, const struct store_operator *op)
+{
+	struct sq *s = sq_of(st);
+	sqlite3_stmt *q = NULL;
+	int err = stmt_get(s, S_OP_PUT, &q);
+
+	if (err)
+		return err;
+	bind_text(q, 1, op->id);
+	bind_text(q, 2, op->name);
+	return step_changes(s, q, bind_text(q, 3, op->pw_hash[0] ? op->pw_hash : NULL));
+}
+
+static int sq_operator_get(struct store *st, const char *id, struct store_operator *out)
+{
+	struct sq *s = sq_of(st);
+	struct store_operator op;
+	sqlite3_stmt *q = NULL;
+	int rc, err = stmt_get(s, S_OP_GET, &q);
+
+	if (err)
+		return err;
+	bind_text(q, 1, id);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		err = strlen(id) < sizeof(op.id) ? 0 : -EMSGSIZE;
+		err = err ? err : copy_fit(op.name, sizeof(op.name), q, 0);
+		err = err ? err : copy_fit(op.pw_hash, sizeof(op.pw_hash), q, 1);
+	} else {
+		err = rc == SQLITE_DONE ? -ENOENT : sq_err(s, rc);
+	}
+	stmt_done(q);
+	if (!err) {
+		snprintf(op.id, sizeof(op.id), "%s", id);
+		*out = op;
+	}
+	return err;
+}
+
+/* The operators and their tokens go together: hence the savepoint. */
+static int sq_operator_prune(struct store *st, const char *const *keep, size_t n)
+{
+	struct sq *s = sq_of(st);
+	struct mbuf mb;
+	sqlite3_stmt *q = NULL;
+	int deleted = 0, err;
+
+	mbuf_init(&mb, 0);
+	err = store_json_strings(&mb, keep, n);
+	if (err)
+		goto out;
+	err = exec_simple(s, S_SAVEPOINT);
+	if (err)
+		goto out;
+	err = stmt_get(s, S_PRUNE_OPERATOR, &q);
+	if (!err) {
+		deleted = step_changes(s, q, bind_text(q, 1, (const char *)mb.buf));
+		err = deleted < 0 ? deleted : 0;
+	}
+	if (!err)
+		err = exec_simple(s, S_OP_TOKENS_DEL);
+	err = savepoint_end(s, err);
+out:
+	mbuf_reset(&mb);
+	return err ? err : deleted;
+}
+
+static int sq_token_put(struct store *st, const struct store_token *t)
+{
+	struct sq *s = sq_of(st);
+	sqlite3_stmt *q = NULL;
+	int n, err = stmt_get(s, S_TOKEN_PUT, &q);
+
+	if (err)
+		return err;
+	bind_text(q, 1, t->hash);
+	bind_text(q, 2, t->tenant_id);
+	bind_text(q, 3, t->user_id);
+	bind_text(q, 4, t->roles);
+	sqlite3_bind_int64(q, 5, t->created_ms);
+	n = step_changes(s, q, sqlite3_bind_int64(q, 6, t->expires_ms));
+	return n < 0 ? n : n ? 0 : -ENOENT;
+}
+
+static int sq_token_get(struct store *st, const char *hash, struct store_token *out)
+{
+	struct sq *s = sq_of(st);
+	struct store_token t;
+	sqlite3_stmt *q = NULL;
+	int rc, err = stmt_get(s, S_TOKEN_GET, &q);
+
+	if (err)
+		return err;
+	bind_text(q, 1, hash);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		err = strlen(hash) < sizeof(t.hash_buf) ? 0 : -EMSGSIZE;
+		err = err ? err : copy_fit(t.tenant_buf, sizeof(t.tenant_buf), q, 0);
+		err = err ? err : copy_fit(t.user_buf, sizeof(t.user_buf), q, 1);
+		err = err ? err : copy_fit(t.roles_buf, sizeof(t.roles_buf), q, 2);
+		t.tenant_id = sqlite3_column_type(q, 0) == SQLITE_NULL ? NULL : out->tenant_buf;
+		t.created_ms = sqlite3_column_int64(q, 3);
+		t.expires_ms = sqlite3_column_int64(q, 4);
+		t.revoked = sqlite3_column_int64(q, 5) != 0;
+	} else {
+		err = rc == SQLITE_DONE ? -ENOENT : sq_err(s, rc);
+	}
+	stmt_done(q);
+	if (!err) {
+		snprintf(t.hash_buf, sizeof(t.hash_buf), "%s", hash);
+		*out = t;
+		out->hash = out->hash_buf;
+		out->user_id = out->user_buf;
+		out->roles = out->roles_buf;
+	}
+	return err;
+}
+
+static int sq_token_revoke(struct store *st, const char *hash)
+{
+	struct sq *s = sq_of(st);
+	sqlite3_stmt *q = NULL;
+	int n, err = stmt_get(s, S_TOKEN_REVOKE, &q);
+
+	if (err)
+		return err;
+	n = step_changes(s, q, bind_text(q, 1, hash));
+	return n < 0 ? n : n ? 0 : -ENOENT;
+}
+
+static int sq_token_revoke_user(struct store *st, const char *tenant_id, const char *user_id)
+{
+	struct sq *s = sq_of(st);
+	sqlite3_stmt *q = NULL;
+	int err = stmt_get(s, S_TOKEN_REVOKE_USER, &q);
+
+	if (err)
+		return err;
+	bind_text(q, 1, tenant_id);
+	return step_changes(s, q, bind_text(q, 2, user_id));
+}
+
+static int sq_token_prune(struct store *st, int64_t now_ms)
+{
+	struct sq *s = sq_of(st);
+	sqlite3_stmt *q = NULL;
+	int err = stmt_get(s, S_TOKEN_PRUNE, &q);
+
+	if (err)
+		return err;
+	return step_changes(s, q, sqlite3_bind_int64(q, 1, now_ms));
+}
+
+static int sq_audit_put(struct store *st, const struct store_audit *a)
+{
+	struct sq *s = sq_of(st);
+	sqlite3_stmt *q = NULL;
+	int err = stmt_get(s, S_AUDIT_PUT, &q);
+
+	if (err)
+		return err;
+	sqlite3_bind_int64(q, 1, a->time_ms);
+	bind_text(q, 2, a->tenant_id);
+	bind_text(q, 3, a->actor);
+	bind_text(q, 4, a->action);
+	bind_text(q, 5, a->object);
+	err = step_changes(s, q, bind_text(q, 6, a->detail));
+	return err < 0 ? err : 0;
+}
+
+static int audit_row(sqlite3_stmt *q, const struct each *e)
+{
+	return store_row_audit(SQ_ROW(q), (store_audit_h *)e->h, e->arg);
+}
+
+static int sq_audit_list(struct store *st, const char *tenant_id, int64_t from_ms, int64_t to_ms,
+			 int64_t after_id, unsigned limit, store_audit_h *h, void *arg)
+{
+	struct sq *s = sq_of(st);
+	struct each e = {tenant_id, (void *)h, arg};
+	sqlite3_stmt *q = NULL;
+	int err = stmt_get(s, tenant_id ? S_AUDIT_LIST : S_AUDIT_LIST_ALL, &q);
+
+	if (err)
+		return err;
+	if (tenant_id)
+		bind_text(q, 1, tenant_id);
+	sqlite3_bind_int64(q, 2, from_ms);
+	sqlite3_bind_int64(q, 3, to_ms);
+	sqlite3_bind_int64(q, 4, after_id);
+	sqlite3_bind_int64(q, 5, limit);
+	return each_row(s, q, audit_row, &e);
+}
+
+static int sq_webhook_put(struct store *st, const struct store_webhook *w)
+{
+	struct sq *s = sq_of(st);
+	sqlite3_stmt *q = NULL;
+	int err = stmt_get(s, S_HOOK_PUT, &q);
+
+	if (err)
+		return err;
+	bind_text(q, 1, w->tenant_id);
+	bind_text(q, 2, w->id);
+	bind_text(q, 3, w->url);
+	bind_text(q, 4, w->secret);
+	return step_changes(s, q, bind_text(q, 5, w->events));
+}
+
+static int webhook_row(sqlite3_stmt *q, const struct each *e)
+{
+	return store_row_webhook(SQ_ROW(q), e->tenant_id, (store_webhook_h *)e->h, e->arg);
+}
+
+static int sq_webhook_list(struct store *st, const char *tenant_id, store_webhook_h *h, void *arg)
+{
+	struct sq *s = sq_of(st);
+	struct each e = {tenant_id, (void *)h, arg};
+	sqlite3_stmt *q = NULL;
+	int err = stmt_get(s, S_HOOK_LIST, &q);
+
+	if (err)
+		return err;
+	bind_text(q, 1, tenant_id);
+	return each_row(s, q, webhook_row, &e);
+}
+
+static int sq_webhook_prune(struct store *st, const char *tenant_id, const char *const *keep,
+			    size_t n)
+{
+	struct sq *s = sq_of(st);
+	struct mbuf mb;
+	sqlite3_stmt *q = NULL;
+	int err;
+
+	mbuf_init(&mb, 0);
+	err = store_json_strings(&mb, keep, n);
+	if (!err)
+		err = stmt_get(s, S_PRUNE_HOOK, &q);
+	if (!err) {
+		bind_text(q, 1, tenant_id);
+		err = step_changes(s, q, bind_text(q, 2, (const char *)mb.buf));
+	}
+	mbuf_reset(&mb);
+	return err;
+}
+
+static int sq_outbox_put(struct store *st, const struct store_outbox *o, int64_t *idp)
+{
+	struct sq *s = sq_of(st);
+	sqlite3_stmt *q = NULL;
+	int n, err = stmt_get(s, S_OUTBOX_PUT, &q);
+
+	if (err)
+		return err;
+	bind_text(q, 1, o->tenant_id);
+	bind_text(q, 2, o->webhook_id);
+	bind_text(q, 3, o->event_id);
+	bind_text(q, 4, o->type);
+	bind_text(q, 5, o->body);
+	sqlite3_bind_int64(q, 6, o->created_ms);
+	n = step_changes(s, q, sqlite3_bind_int64(q, 7, o->next_ms));
+	if (n < 0)
+		return n;
+	if (idp)
+		*idp = sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
+
+static int outbox_row(sqlite3_stmt *q, const struct each *e)
+{
+	return store_row_outbox(SQ_ROW(q), (store_outbox_h *)e->h, e->arg);
+}
+
+static int sq_outbox_due(struct store *st, int64_t now_ms, unsigned limit, store_outbox_h *h,
+			 void *arg)
+{
+	struct sq *s = sq_of(st);
+	struct each e = {NULL, (void *)h, arg};
+	sqlite3_stmt *q = NULL;
+	int err = stmt_get(s, S_OUTBOX_DUE, &q);
+
+	if (err)
+		return err;
+	sqlite3_bind_int64(q, 1, now_ms);
+	sqlite3_bind_int64(q, 2, limit);
+	return each_row(s, q, outbox_row, &e);
+}
+
+static int sq_outbox_done(struct store *st, int64_t id)
+{
+	struct sq *s = sq_of(st);
+	sqlite3_stmt *q = NULL;
+	int n, err = stmt_get(s, S_OUTBOX_DONE, &q);
+
+	if (err)
+		return err;
+	n = step_changes(s, q, sqlite3_bind_int64(q, 1, id));
+	return n < 0 ? n : n ? 0 : -ENOENT;
+}
+
+static int sq_outbox_retry(struct store *st, int64_t id, uint32_t attempts, int64_t next_ms,
+			   const char *last_error, bool fail)
+{
+	struct sq *s = sq_of(st);
+	sqlite3_stmt *q = NULL;
+	int n, err = stmt_get(s, S_OUTBOX_RETRY, &q);
+
+	if (err)
+		return err;
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_int64(q, 2, attempts);
+	sqlite3_bind_int64(q, 3, next_ms);
+	bind_text(q, 4, last_error);
+	n = step_changes(s, q, bind_text(q, 5, fail ? "failed" : "pending"));
+	return n < 0 ? n : n ? 0 : -ENOENT;
+}
+
+static int sq_outbox_list(struct store *st, const char *tenant_id, int64_t after_id, unsigned limit,
+			  store_outbox_h *h, void *arg)
+{
+	struct sq *s = sq_of(st);
+	struct each e = {tenant_id, (void *)h, arg};
+	sqlite3_stmt *q = NULL;
+	int err = stmt_get(s, S_OUTBOX_LIST, &q);
+
+	if (err)
+		return err;
+	bind_text(q, 1, tenant_id);
+	sqlite3_bind_int64(q, 2, after_id);
+	sqlite3_bind_int64(q, 3, limit);
+	return each_row(s, q, outbox_row, &e);
+}
+
 static const struct store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sq_close,
@@ -1328,6 +1782,7 @@ static const struct store_ops sqlite_ops = {
     .pause_reasons_put = sq_pause_put,
     .pause_reasons_get = sq_pause_get,
     .queue_list = sq_queue_list,
+    .tenant_list = sq_tenant_list,
     .user_list = sq_user_list,
     .qlog_append = sq_qlog_append,
     .qlog_list = sq_qlog_list,
@@ -1352,6 +1807,25 @@ static const struct store_ops sqlite_ops = {
     .cdr_list = sq_cdr_list,
     .recording_put = sq_recording_put,
     .recording_get = sq_recording_get,
+    .user_get = sq_user_get,
+    .operator_put = sq_operator_put,
+    .operator_get = sq_operator_get,
+    .operator_prune = sq_operator_prune,
+    .token_put = sq_token_put,
+    .token_get = sq_token_get,
+    .token_revoke = sq_token_revoke,
+    .token_revoke_user = sq_token_revoke_user,
+    .token_prune = sq_token_prune,
+    .audit_put = sq_audit_put,
+    .audit_list = sq_audit_list,
+    .webhook_put = sq_webhook_put,
+    .webhook_list = sq_webhook_list,
+    .webhook_prune = sq_webhook_prune,
+    .outbox_put = sq_outbox_put,
+    .outbox_due = sq_outbox_due,
+    .outbox_done = sq_outbox_done,
+    .outbox_retry = sq_outbox_retry,
+    .outbox_list = sq_outbox_list,
 };
 
 int store_schema_latest(void)

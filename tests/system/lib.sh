@@ -53,7 +53,7 @@ starts=0
 start() {
     starts=$((starts + 1))
     log="$tmp/serve-$starts.log"
-    "$bin" serve --sip 127.0.0.1:"$port" --data "$tmp/var" "$@" 2>"$log" &
+    "$bin" serve --sip 127.0.0.1:"$port" --data "$tmp/var" --http off "$@" 2>"$log" &
     pid=$!
     for _ in $(seq 1 50); do
         grep -q "listening addr=127.0.0.1:$port" "$log" 2>/dev/null && return 0

@@ -1,7 +1,8 @@
 /*
  * The unit-test runner: runs every registered test (or those whose name
- * contains an argument), checks each for leaks by counting allocations, and
- * with --oom repeats each test failing one allocation after another.
+ * contains one of the arguments: `unit-tests test_store_ test_prov_`),
+ * checks each for leaks by counting allocations, and with --oom repeats
+ * each test failing one allocation after another.
  *
  * Ends with the plain summary line "N passed, M failed" that CI reads.
  */
@@ -108,10 +109,20 @@ static int run_oom(const struct test_entry *t)
 	return 0;
 }
 
+static bool matches(const char *name, const char *const *filters, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strstr(name, filters[i]))
+			return true;
+	}
+	return false;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned passed = 0, failed = 0;
-	const char *filter = NULL;
+	const char *filters[16];
+	size_t nfilters = 0;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--oom"))
@@ -120,15 +131,19 @@ int main(int argc, char **argv)
 			for (size_t k = 0; k < ntests; k++)
 				printf("%s\n", tests[k].name);
 			return 0;
-		} else
-			filter = argv[i];
+		} else if (nfilters < sizeof(filters) / sizeof(filters[0])) {
+			filters[nfilters++] = argv[i];
+		} else {
+			fprintf(stderr, "too many filters\n");
+			return 2;
+		}
 	}
 	qsort(tests, ntests, sizeof(tests[0]), cmp_entry);
 	for (size_t k = 0; k < ntests; k++) {
 		const struct test_entry *t = &tests[k];
 		int err;
 
-		if (filter && !strstr(t->name, filter))
+		if (nfilters && !matches(t->name, filters, nfilters))
 			continue;
 		err = oom_mode ? run_oom(t) : run_one(t);
 		if (err) {

@@ -38,6 +38,9 @@ static void q2d(char *dst, size_t size, const char *src)
 #define Q0  ",'queues':[{'id':'general'"
 #define I0  ",'ivr':[{'id':'main','prompt':{'tts':'Hi'}"
 #define N0  ",'numbers':[{'number':'8585100001'"
+#define WH  ",'webhooks':"
+#define WH0 "[{'id':'crm','url':'http://127.0.0.1:9000/hook','secret':'0123456789abcdef'"
+#define WEV ",'events':['task.answered']"
 
 static const struct {
 	const char *doc;
@@ -190,6 +193,21 @@ static const struct {
      "tenants[0].recording.queues[1]: duplicate queue \"general\" (also queues[0])"},
     {T0 Q0 "}],'recording':{'queues':[7]}" END,
      "tenants[0].recording.queues[0]: expected a string, got an integer"},
+    /* Platform operators (docs/PROVISIONING.md "Operator"). */
+    {"{'tenants':[],'operators':{}}", "operators: expected an array, got an object"},
+    {"{'tenants':[],'operators':[1]}", "operators[0]: expected an object, got an integer"},
+    {"{'tenants':[],'operators':[{'name':'Ops'}]}", "operators[0].id: required field missing"},
+    {"{'tenants':[],'operators':[{'id':'ops'}]}", "operators[0].password: required field missing"},
+    {"{'tenants':[],'operators':[{'id':'ops','password':'short-pass'}]}",
+     "operators[0].password: too short: at least 12 bytes"},
+    {"{'tenants':[],'operators':[{'id':'ops','password':'long-enough-pass','roles':[]}]}",
+     "operators[0].roles: unknown field"},
+    {"{'tenants':[],'operators':[{'id':'ops','password':'long-enough-pass'},"
+     "{'id':'ops','password':'long-enough-pass'}]}",
+     "operators[1].id: duplicate operator id \"ops\" (also operators[0])"},
+    {"{'tenants':[],'operators':[{'id':'ops','name':7,'password':'long-enough-pass'}]}",
+     "operators[0].name: expected a string, got an integer"},
+    {"{'operators':[]}", "tenants: required field missing"},
     /* Found by fuzz_prov: what a message quotes from the document is
      * escaped and cut, so it stays one readable line. */
     {"{'tenants':[],'a\\nb':1}", "[\"a\\x0ab\"]: unknown field"},
@@ -199,6 +217,44 @@ static const struct {
      "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
      "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx':1}",
      "[\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...\"]: unknown field"},
+    /* Webhooks (docs/PROVISIONING.md "Webhook"). */
+    {T0 WH "{}" END, "tenants[0].webhooks: expected an array, got an object"},
+    {T0 WH "[5]" END, "tenants[0].webhooks[0]: expected an object, got an integer"},
+    {T0 WH WH0 WEV ",'method':'PUT'}]" END, "tenants[0].webhooks[0].method: unknown field"},
+    {T0 WH "[{'url':'http://a.example/','secret':'0123456789abcdef'" WEV "}]" END,
+     "tenants[0].webhooks[0].id: required field missing"},
+    {T0 WH "[{'id':'crm','secret':'0123456789abcdef'" WEV "}]" END,
+     "tenants[0].webhooks[0].url: required field missing"},
+    {T0 WH "[{'id':'crm','url':'ftp://a.example/','secret':'0123456789abcdef'" WEV "}]" END,
+     "tenants[0].webhooks[0].url: \"ftp://a.example/\" is not an http:// or https:// URL"},
+    {T0 WH "[{'id':'crm','url':'https:///x','secret':'0123456789abcdef'" WEV "}]" END,
+     "tenants[0].webhooks[0].url: \"https:///x\" has no host"},
+    {T0 WH "[{'id':'crm','url':'http://u:p@a.example/','secret':'0123456789abcdef'" WEV "}]" END,
+     "tenants[0].webhooks[0].url: \"http://u:p@a.example/\" has credentials: the webhook's "
+     "secret authenticates"},
+    {T0 WH "[{'id':'crm','url':'http://a.example/a b','secret':'0123456789abcdef'" WEV "}]" END,
+     "tenants[0].webhooks[0].url: \"http://a.example/a b\" has characters a URL must escape"},
+    {T0 WH "[{'id':'crm','url':'http://a.example/','secret':'short'" WEV "}]" END,
+     "tenants[0].webhooks[0].secret: too short: at least 16 bytes"},
+    {T0 WH "[{'id':'crm','url':'http://a.example/'" WEV "}]" END,
+     "tenants[0].webhooks[0].secret: required field missing"},
+    {T0 WH WH0 "}]" END, "tenants[0].webhooks[0].events: required field missing"},
+    {T0 WH WH0 ",'events':'*'}]" END,
+     "tenants[0].webhooks[0].events: expected an array, got a string"},
+    {T0 WH WH0 ",'events':[]}]" END,
+     "tenants[0].webhooks[0].events: must name at least one event type (or \"*\": all)"},
+    {T0 WH WH0 ",'events':['task.answered','call.started']}]" END,
+     "tenants[0].webhooks[0].events[1]: unknown event type \"call.started\": use agent.state, "
+     "task.queued, task.offered, task.answered, task.ended, task.missed, queue.metrics, "
+     "config.changed, registration or \"*\""},
+    {T0 WH WH0 ",'events':['task.ended','task.ended']}]" END,
+     "tenants[0].webhooks[0].events[1]: \"task.ended\" is listed twice (also events[0])"},
+    {T0 WH WH0 ",'events':[3]}]" END,
+     "tenants[0].webhooks[0].events[0]: expected a string, got an integer"},
+    {T0 WH WH0 WEV "},"
+		   "{'id':'crm','url':'https://b.example/','secret':'0123456789abcdef'" WEV
+		   "}]" END,
+     "tenants[0].webhooks[1].id: duplicate webhook id \"crm\" (also webhooks[0])"},
     {"{'tenants':[{'id':'a\\tb','name':'A','domain':'a.example'}]}",
      "tenants[0].id: invalid id \"a\\x09b\": use letters, digits, '.', '_' and '-', starting "
      "with a letter or digit"},
@@ -330,6 +386,7 @@ TEST(test_prov_ha1_no_plaintext)
 	struct tmpdb db = {0};
 	struct store *st = NULL;
 	char path[512], msg[512], ha1[STORE_HA1_SIZE];
+	char *dump = NULL;
 	ssize_t n;
 	int fd, err = tmpdb_init(&db);
 
@@ -347,6 +404,14 @@ TEST(test_prov_ha1_no_plaintext)
 	TEST_ERR(store_user_get_ha1(st, "globex.example", "1001", STORE_HA1_MD5, ha1));
 	TEST_ASSERT(strcmp(ha1, "288a9cf9d3ff086df6de1ecfac3e6dbf") != 0);
 	st = store_close(st); /* checkpoints the WAL into the file */
+	/* Every stored value, whatever the backend: HA1s, no password. */
+	dump = tmpdb_dump(&db);
+	TEST_ASSERT(dump && strstr(dump, "288a9cf9d3ff086df6de1ecfac3e6dbf") != NULL);
+	TEST_ASSERT(strstr(dump, "s3cret") == NULL && strstr(dump, "adm1n-pass") == NULL);
+	/* The bytes on disk too; a PostgreSQL server's files are not ours to
+	 * read (another host, another user), the dump above stands for them. */
+	if (tmpdb_pg(&db))
+		goto out;
 	fd = open(db.path, O_RDONLY);
 	TEST_ASSERT(fd >= 0);
 	n = read(fd, bytes, sizeof(bytes));
@@ -356,6 +421,7 @@ TEST(test_prov_ha1_no_plaintext)
 	TEST_ASSERT(memmem(bytes, (size_t)n, "adm1n-pass", 10) == NULL);
 	TEST_ASSERT(memmem(bytes, (size_t)n, "288a9cf9d3ff086df6de1ecfac3e6dbf", 32) != NULL);
 out:
+	sqlite3_free(dump);
 	store_close(st);
 	tmpdb_cleanup(&db);
 	return err;
@@ -421,10 +487,17 @@ TEST(test_prov_rollback_on_failure)
 	/* A fault halfway: the tenant, user and queue writes come first and
 	 * succeed, then any write to numbers fails (a trigger, as a full disk
 	 * or a constraint would). */
-	TEST_ERR(tmpdb_exec(&db, "CREATE TRIGGER fail_ins BEFORE INSERT ON numbers"
-				 " BEGIN SELECT RAISE(ABORT, 'injected'); END;"
-				 "CREATE TRIGGER fail_upd BEFORE UPDATE ON numbers"
-				 " BEGIN SELECT RAISE(ABORT, 'injected'); END;"));
+	if (tmpdb_pg(&db))
+		TEST_ERR(tmpdb_exec(&db,
+				    "CREATE FUNCTION fail_write() RETURNS trigger"
+				    " LANGUAGE plpgsql AS $$BEGIN RAISE 'injected'; END$$;"
+				    "CREATE TRIGGER fail_ins BEFORE INSERT OR UPDATE ON numbers"
+				    " FOR EACH ROW EXECUTE FUNCTION fail_write();"));
+	else
+		TEST_ERR(tmpdb_exec(&db, "CREATE TRIGGER fail_ins BEFORE INSERT ON numbers"
+					 " BEGIN SELECT RAISE(ABORT, 'injected'); END;"
+					 "CREATE TRIGGER fail_upd BEFORE UPDATE ON numbers"
+					 " BEGIN SELECT RAISE(ABORT, 'injected'); END;"));
 	d1 = tmpdb_dump(&db);
 	err = apply_text(st, acme_v2, NULL, msg, sizeof(msg));
 	if (err == -ENOMEM)
@@ -683,6 +756,58 @@ TEST(test_prov_apply_file_errors)
 	TEST_ERR(store_begin(st));
 	TEST_EQUALS(-EALREADY, apply_text(st, "{'tenants':[]}", NULL, msg, sizeof(msg)));
 	TEST_ERR(store_rollback(st));
+out:
+	store_close(st);
+	tmpdb_cleanup(&db);
+	return err;
+}
+
+/* A tenant's webhooks: stored with canonical events, idempotent, a change
+ * of the tenant, pruned when no longer listed. */
+static int webhook_row(const struct store_webhook *w, void *arg)
+{
+	char *buf = arg;
+	size_t len = strlen(buf);
+
+	snprintf(buf + len, 512 - len, "%s %s %s %s\n", w->id, w->url, w->secret, w->events);
+	return 0;
+}
+
+TEST(test_prov_webhook_apply)
+{
+	static const char two[] =
+	    T0 WH WH0 ",'events':['task.ended','agent.state']},"
+		      "{'id':'erp','url':'https://erp.example/in?k=1','secret':'fedcba9876543210',"
+		      "'events':['*']}]" END;
+	static const char one[] = T0 WH WH0 ",'events':['task.ended']}]" END;
+	static const char none[] = "{'tenants':[{'id':'acme','name':'ACME','domain':'acme.example'"
+				   "}]}";
+	struct tmpdb db = {0};
+	struct store *st = NULL;
+	struct prov_summary sum;
+	char seen[512] = "", msg[512];
+	int err = tmpdb_init(&db);
+
+	TEST_ERR(err);
+	TEST_ERR(store_open(&st, db.url, NULL, 0));
+	TEST_ERR(apply_text(st, two, &sum, msg, sizeof(msg)));
+	TEST_EQUALS(2, store_webhook_list(st, "acme", webhook_row, seen));
+	TEST_ASSERT(!strcmp(seen, "crm http://127.0.0.1:9000/hook 0123456789abcdef "
+				  "[\"task.ended\",\"agent.state\"]\n"
+				  "erp https://erp.example/in?k=1 fedcba9876543210 [\"*\"]\n"));
+	TEST_ERR(apply_text(st, two, &sum, msg, sizeof(msg)));
+	TEST_EQUALS(0, sum.tenants.changed);
+	/* One left, with other events: a change of the tenant. */
+	TEST_ERR(apply_text(st, one, &sum, msg, sizeof(msg)));
+	TEST_EQUALS(1, sum.tenants.changed);
+	seen[0] = '\0';
+	TEST_EQUALS(1, store_webhook_list(st, "acme", webhook_row, seen));
+	TEST_ASSERT(!strcmp(seen, "crm http://127.0.0.1:9000/hook 0123456789abcdef "
+				  "[\"task.ended\"]\n"));
+	/* Not listed any more: none. */
+	TEST_ERR(apply_text(st, none, &sum, msg, sizeof(msg)));
+	TEST_EQUALS(1, sum.tenants.changed);
+	TEST_EQUALS(0, store_webhook_list(st, "acme", webhook_row, seen));
 out:
 	store_close(st);
 	tmpdb_cleanup(&db);

@@ -1,9 +1,10 @@
 /*
- * Unit tests for what the ACD keeps in the SQLite backend (schema version 6
- * on): queues listed with their members and announcement settings, users
- * listed without credentials, pause reasons, the queue_log (appended in
- * order, listed by tenant and time, surviving a reopen) and agents'
- * presence (put, replaced, deleted, gone with the user).
+ * Unit tests for what the ACD keeps in the store (schema version 6 on), in
+ * SQLite or, with SHENGGU_TEST_PG, PostgreSQL (tmpdb.h): queues listed
+ * with their members and announcement settings, users listed without
+ * credentials, pause reasons, the queue_log (appended in order, listed by
+ * tenant and time, surviving a reopen) and agents' presence (put,
+ * replaced, deleted, gone with the user).
  */
 #include <errno.h>
 #include <stdio.h>

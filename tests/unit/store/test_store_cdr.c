@@ -1,5 +1,6 @@
 /*
- * Unit tests for call records in the SQLite backend (schema version 4 on):
+ * Unit tests for call records (schema version 4 on), in SQLite or, with
+ * SHENGGU_TEST_PG, PostgreSQL (tmpdb.h):
  * CDRs written once per call (a second put of a uuid changes nothing),
  * listed per tenant and time window in start order, surviving a reopen;
  * recording metadata put, updated by a second put (a repair), and read.

@@ -1,12 +1,13 @@
 /*
- * Unit tests for the tenant settings of schema version 3 in the SQLite
- * backend: a version 2 database migrated in place (existing tenants get
- * "UTC" and an empty calendar), the time zone column, calendar put/get
- * (1 when written, 0 when equal, -ENOENT for no tenant, JSON checked by
- * the schema), and trunks: put, prune, the source walk, and
- * store_trunk_allowed() with its three verdicts and a damaged row skipped;
- * and the recording policy of schema version 5 (a version 4 file migrated:
- * existing tenants record nothing; put/get like the calendar's).
+ * Unit tests for the tenant settings of schema version 3, in SQLite (or in
+ * PostgreSQL with SHENGGU_TEST_PG: tmpdb.h): a version 2 database migrated
+ * in place (existing tenants get "UTC" and an empty calendar), the time
+ * zone column, calendar put/get (1 when written, 0 when equal, -ENOENT for
+ * no tenant, JSON checked by the schema), and trunks: put, prune, the
+ * source walk, and store_trunk_allowed() with its three verdicts and a
+ * damaged row skipped; and the recording policy of schema version 5 (a
+ * version 4 file migrated: existing tenants record nothing; put/get like
+ * the calendar's).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -30,6 +31,21 @@ static struct store_tenant tenant(const char *id, const char *domain, const char
 	return t;
 }
 
+/*
+ * The PostgreSQL counterpart of the old files below: the tables later
+ * migrations alter or refer to (PostgreSQL checks a foreign key's table
+ * when it is created, SQLite only when it is used).
+ */
+#define PG_OLD_SCHEMA                                                                  \
+	"CREATE TABLE schema_version (version BIGINT PRIMARY KEY,"                     \
+	" applied_at TIMESTAMPTZ NOT NULL DEFAULT now());"                             \
+	"CREATE TABLE tenants (id TEXT COLLATE \"C\" PRIMARY KEY, name TEXT NOT NULL," \
+	" domain TEXT COLLATE \"C\" NOT NULL UNIQUE, seats BIGINT NOT NULL,"           \
+	" district TEXT NOT NULL, park TEXT NOT NULL);"                                \
+	"CREATE TABLE users (tenant_id TEXT COLLATE \"C\", id TEXT COLLATE \"C\","     \
+	" PRIMARY KEY (tenant_id, id));"                                               \
+	"CREATE TABLE queues (tenant_id TEXT NOT NULL, id TEXT NOT NULL);"
+
 static struct sockaddr_in v4(const char *ip)
 {
 	struct sockaddr_in s = {.sin_family = AF_INET};
@@ -48,15 +64,23 @@ TEST(test_store_migrate_v2_to_v3)
 
 	TEST_ERR(err);
 	/* What a version 2 file holds, as far as tenants go. */
-	TEST_ERR(tmpdb_exec(
-	    &db, "CREATE TABLE schema_version (version INTEGER PRIMARY KEY,"
-		 " applied_at TEXT NOT NULL DEFAULT (datetime('now')));"
-		 "INSERT INTO schema_version (version) VALUES (1), (2);"
-		 "CREATE TABLE tenants (id TEXT PRIMARY KEY, name TEXT NOT NULL,"
-		 " domain TEXT NOT NULL UNIQUE, seats INTEGER NOT NULL,"
-		 " district TEXT NOT NULL, park TEXT NOT NULL);"
-		 "CREATE TABLE queues (tenant_id TEXT NOT NULL, id TEXT NOT NULL);"
-		 "INSERT INTO tenants VALUES ('old', 'Old', 'old.example', 3, '', '');"));
+	if (tmpdb_pg(&db))
+		TEST_ERR(tmpdb_exec(
+		    &db, PG_OLD_SCHEMA
+		    "INSERT INTO schema_version (version) VALUES (1), (2);"
+		    "INSERT INTO tenants VALUES ('old', 'Old', 'old.example', 3, '', '');"));
+	else
+		TEST_ERR(tmpdb_exec(
+		    &db, "CREATE TABLE schema_version (version INTEGER PRIMARY KEY,"
+			 " applied_at TEXT NOT NULL DEFAULT (datetime('now')));"
+			 "INSERT INTO schema_version (version) VALUES (1), (2);"
+			 "CREATE TABLE tenants (id TEXT PRIMARY KEY, name TEXT NOT NULL,"
+			 " domain TEXT NOT NULL UNIQUE, seats INTEGER NOT NULL,"
+			 " district TEXT NOT NULL, park TEXT NOT NULL);"
+			 "CREATE TABLE queues (tenant_id TEXT NOT NULL, id TEXT NOT NULL);"
+			 "CREATE TABLE users (tenant_id TEXT NOT NULL, id TEXT NOT NULL,"
+			 " PRIMARY KEY (tenant_id, id));"
+			 "INSERT INTO tenants VALUES ('old', 'Old', 'old.example', 3, '', '');"));
 	TEST_ERR(store_open(&st, db.url, NULL, 0));
 	TEST_EQUALS(store_schema_latest(), store_schema_version(st));
 	TEST_ASSERT(store_schema_latest() >= 3);
@@ -81,17 +105,29 @@ TEST(test_store_migrate_v4_to_v5)
 
 	TEST_ERR(err);
 	/* What a version 4 file holds, as far as tenants go. */
-	TEST_ERR(tmpdb_exec(
-	    &db, "CREATE TABLE schema_version (version INTEGER PRIMARY KEY,"
-		 " applied_at TEXT NOT NULL DEFAULT (datetime('now')));"
-		 "INSERT INTO schema_version (version) VALUES (1), (2), (3), (4);"
-		 "CREATE TABLE tenants (id TEXT PRIMARY KEY, name TEXT NOT NULL,"
-		 " domain TEXT NOT NULL UNIQUE, seats INTEGER NOT NULL,"
-		 " district TEXT NOT NULL, park TEXT NOT NULL,"
-		 " timezone TEXT NOT NULL DEFAULT 'UTC', calendar TEXT NOT NULL DEFAULT '{}');"
-		 "CREATE TABLE queues (tenant_id TEXT NOT NULL, id TEXT NOT NULL);"
-		 "INSERT INTO tenants (id, name, domain, seats, district, park)"
-		 " VALUES ('old', 'Old', 'old.example', 3, '', '');"));
+	if (tmpdb_pg(&db))
+		TEST_ERR(tmpdb_exec(
+		    &db, PG_OLD_SCHEMA
+		    "INSERT INTO schema_version (version) VALUES (1), (2), (3), (4);"
+		    "ALTER TABLE tenants ADD COLUMN timezone TEXT NOT NULL DEFAULT 'UTC',"
+		    " ADD COLUMN calendar TEXT NOT NULL DEFAULT '{}';"
+		    "INSERT INTO tenants (id, name, domain, seats, district, park)"
+		    " VALUES ('old', 'Old', 'old.example', 3, '', '');"));
+	else
+		TEST_ERR(tmpdb_exec(
+		    &db,
+		    "CREATE TABLE schema_version (version INTEGER PRIMARY KEY,"
+		    " applied_at TEXT NOT NULL DEFAULT (datetime('now')));"
+		    "INSERT INTO schema_version (version) VALUES (1), (2), (3), (4);"
+		    "CREATE TABLE tenants (id TEXT PRIMARY KEY, name TEXT NOT NULL,"
+		    " domain TEXT NOT NULL UNIQUE, seats INTEGER NOT NULL,"
+		    " district TEXT NOT NULL, park TEXT NOT NULL,"
+		    " timezone TEXT NOT NULL DEFAULT 'UTC', calendar TEXT NOT NULL DEFAULT '{}');"
+		    "CREATE TABLE queues (tenant_id TEXT NOT NULL, id TEXT NOT NULL);"
+		    "CREATE TABLE users (tenant_id TEXT NOT NULL, id TEXT NOT NULL,"
+		    " PRIMARY KEY (tenant_id, id));"
+		    "INSERT INTO tenants (id, name, domain, seats, district, park)"
+		    " VALUES ('old', 'Old', 'old.example', 3, '', '');"));
 	TEST_ERR(store_open(&st, db.url, NULL, 0));
 	TEST_EQUALS(store_schema_latest(), store_schema_version(st));
 	TEST_ASSERT(store_schema_latest() >= 5);
