@@ -32,7 +32,7 @@
 # Output: "# ..." progress lines and one final "SUMMARY events ..." line.
 # Loopback only; every wait is bounded; the server is stopped by its PID.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 ROOT=$(pwd)
 BUILD=${1:-build-bench}
 TENANTS=${TENANTS:-500}

@@ -31,6 +31,7 @@ struct api;
 struct loop;
 struct mbuf;
 struct store;
+struct store_audit;
 struct http_req;
 struct http_ws;
 
@@ -54,6 +55,10 @@ struct api_live {
 	int (*seats_in_use)(void *arg, const char *tenant, uint32_t *n);
 	/* @tenant's configuration changed through the API: reload what is cached. */
 	void (*changed)(void *arg, const char *tenant);
+	/* Store an audit entry (the copy is the callee's): serve hands it to
+	 * its journal's thread, so the loop never waits for the disk. NULL:
+	 * store_audit_put() on the loop. */
+	int (*audit)(void *arg, const struct store_audit *a);
 	/* Platform figures for /metrics, Prometheus text lines appended to @out. */
 	int (*prometheus)(void *arg, struct mbuf *out);
 };
@@ -67,6 +72,7 @@ struct api_conf {
 	size_t event_window;	  /* events kept for reconnecting clients; 0: 65536 */
 	const char *version;	  /* reported by /api/v1/health */
 	const char *openapi_path; /* the OpenAPI document served at /api/v1/openapi.json */
+	const char *data_dir;	  /* where recordings' paths start */
 	/* Every event api_publish() records, as the stream sends it (may be
 	 * NULL): on the loop thread, @json (@len bytes, NUL-terminated)
 	 * borrowed for the call. Webhooks take their events here. */

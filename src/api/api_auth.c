@@ -183,7 +183,10 @@ void api_audit(struct api_call *c, const char *action, const char *object, json_
 	if (au.tenant_id && !au.tenant_id[0])
 		au.tenant_id = NULL;
 	au.detail = d ? d : "{}";
-	err = store_audit_put(c->api->conf.store, &au);
+	if (c->api->conf.live && c->api->conf.live->audit)
+		err = c->api->conf.live->audit(c->api->conf.live_arg, &au);
+	else
+		err = store_audit_put(c->api->conf.store, &au);
 	if (err)
 		log_warn("audit not stored action=%s object=%s err=%d", action, au.object, err);
 	free(d);

@@ -57,6 +57,7 @@ struct sub {
 	bool hello;	/* the hello message is out */
 	bool gap;	/* a gap message is due */
 	bool agent;	/* sees only events about itself (and queue figures) */
+	bool want;	/* waits for a writable callback (or for its hello) */
 	char user[STORE_ID_SIZE];
 };
 
@@ -151,12 +152,27 @@ static const struct ev *ev_get(const struct api_events *e, uint64_t id)
 	return ev->id == id && ev->json ? ev : NULL;
 }
 
+static void pump(struct sub *s);
+
+/*
+ * A new event for @subs: a client that is not waiting for writability gets
+ * it written at once (lws buffers what the socket does not take, and then
+ * reports the client choked), which spares the poll changes of asking
+ * for writability for every client and event (four epoll_ctl calls each,
+ * a third of the CPU at 35,000 messages/s). A client that is waiting gets
+ * the event from its writable callback.
+ */
 static void wake(struct list *subs)
 {
-	struct list_elem *le;
+	struct list_elem *le, *tmp;
 
-	for (le = list_head(subs); le; le = list_next(subs, le))
-		http_ws_want_write(list_entry(le, struct sub, le)->ws);
+	list_for_each_safe(subs, le, tmp)
+	{
+		struct sub *s = list_entry(le, struct sub, le);
+
+		if (!s->want)
+			pump(s);
+	}
 }
 
 uint64_t api_publish(struct api *a, const char *tenant, const char *type, const char *user,
@@ -267,6 +283,7 @@ int api_ws_open(void *arg, struct http_ws *ws, const struct http_req *req, void 
 	}
 	e->nsubs++;
 	*userp = s;
+	s->want = true; /* nothing may be written before the upgrade is done */
 	http_ws_want_write(ws);
 	return 0;
 }
@@ -309,13 +326,13 @@ static const struct ev *next_event(struct sub *s)
 	}
 }
 
-void api_ws_writable(void *arg, struct http_ws *ws, void *user)
+/* Write what @s has not seen, until its socket is full. */
+static void pump(struct sub *s)
 {
-	struct sub *s = user;
+	struct http_ws *ws = s->ws;
 	char buf[160];
 	int rc = 0;
 
-	(void)arg;
 	if (!s->hello) {
 		int n = snprintf(buf, sizeof(buf), "{\"type\":\"hello\",\"id\":%llu}",
 				 (unsigned long long)(s->e->next_id - 1));
@@ -345,8 +362,20 @@ void api_ws_writable(void *arg, struct http_ws *ws, void *user)
 		s->after = ev->id;
 		rc = http_ws_write(ws, ev->json, ev->len);
 	}
-	if (rc > 0)
+	if (rc > 0) {
+		s->want = true;
 		http_ws_want_write(ws);
+	}
+}
+
+void api_ws_writable(void *arg, struct http_ws *ws, void *user)
+{
+	struct sub *s = user;
+
+	(void)arg;
+	(void)ws;
+	s->want = false;
+	pump(s);
 }
 
 void api_ws_message(void *arg, struct http_ws *ws, void *user, const char *msg, size_t len)

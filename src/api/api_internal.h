@@ -99,10 +99,16 @@ void api_res_metrics_queue(struct api_call *c);
 void api_res_calls(struct api_call *c);
 void api_res_cdrs(struct api_call *c);
 void api_res_queue_log(struct api_call *c);
-void api_res_recording(struct api_call *c);
 void api_res_audit(struct api_call *c);
 void api_res_usage(struct api_call *c);
 void api_res_usage_all(struct api_call *c);
 void api_res_stats_seats(struct api_call *c);
+void api_res_seat_requests(struct api_call *c);
+void api_res_seat_requests_all(struct api_call *c);
+void api_res_seat_request_add(struct api_call *c);
+void api_res_seat_request_decide(struct api_call *c);
+void api_res_recordings(struct api_call *c);
+void api_res_recording(struct api_call *c);
+void api_res_recording_audio(struct api_call *c);
 
 #endif

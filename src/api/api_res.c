@@ -909,3 +909,248 @@ void api_res_stats_seats(struct api_call *c)
 	}
 	api_json(c->req, 200, json_pack("{soso}", "items", items, "total", total));
 }
+
+/* --- seat requests --- */
+
+static int seat_add(const struct store_seat_request *r, void *arg)
+{
+	return json_array_append_new(arg, json_pack("{sIsssisssssssssIsI}", "id", (json_int_t)r->id,
+						    "tenant", r->tenant_id, "seats", (int)r->seats,
+						    "reason", r->reason, "status", r->status,
+						    "requested_by", r->requested_by, "decided_by",
+						    r->decided_by, "created_ms",
+						    (json_int_t)r->created_ms, "decided_ms",
+						    (json_int_t)r->decided_ms))
+		   ? -ENOMEM
+		   : 0;
+}
+
+/* The requests of @tenant (NULL: all), newest first, filtered by ?status=. */
+static void seat_list(struct api_call *c, const char *tenant)
+{
+	char status[16];
+	json_t *all = json_array(), *out = json_array(), *v;
+	size_t i;
+	int err;
+
+	if (arg_str(c, "status", status, sizeof(status))) {
+		json_decref(all);
+		json_decref(out);
+		return;
+	}
+	err = all && out
+		  ? store_seat_request_list(c->api->conf.store, tenant, PAGE_MAX, seat_add, all)
+		  : -ENOMEM;
+	if (err < 0) {
+		json_decref(all);
+		json_decref(out);
+		api_store_error(c->req, err, "seat requests");
+		return;
+	}
+	json_array_foreach(all, i, v)
+	{
+		if (!status[0] || !strcmp(status, json_string_value(json_object_get(v, "status"))))
+			json_array_append(out, v);
+	}
+	json_decref(all);
+	api_json(c->req, 200, json_pack("{so}", "items", out));
+}
+
+void api_res_seat_requests(struct api_call *c)
+{
+	seat_list(c, c->tenant_id);
+}
+
+void api_res_seat_requests_all(struct api_call *c)
+{
+	seat_list(c, NULL);
+}
+
+/* POST .../seat-requests {"seats": N, "reason": "..."}: a tenant admin asks for a quota. */
+void api_res_seat_request_add(struct api_call *c)
+{
+	json_t *body = api_body_object(c->req), *seats, *reason;
+	char by[2 * STORE_ID_SIZE + 2];
+	struct store_seat_request r = {.tenant_id = c->tenant_id, .requested_by = by};
+	int64_t id = 0;
+	int err;
+
+	if (!body)
+		return;
+	seats = json_object_get(body, "seats");
+	reason = json_object_get(body, "reason");
+	if (!json_is_integer(seats) || json_integer_value(seats) < 0 ||
+	    json_integer_value(seats) > 1000000) {
+		api_error(c->req, 400, "invalid", "seats: expected the quota wanted, 0-1000000");
+	} else if (reason && (!json_is_string(reason) || strlen(json_string_value(reason)) > 500)) {
+		api_error(c->req, 400, "invalid", "reason: expected a string of up to 500 bytes");
+	} else {
+		snprintf(by, sizeof(by), "%s/%s", c->who->tenant[0] ? c->who->tenant : "operator",
+			 c->who->user);
+		r.seats = (uint32_t)json_integer_value(seats);
+		r.reason = reason ? json_string_value(reason) : "";
+		r.created_ms = clock_real_ms();
+		err = store_seat_request_add(c->api->conf.store, &r, &id);
+		if (err) {
+			api_store_error(c->req, err, "tenant");
+		} else {
+			api_audit(c, "seats.request", c->tenant_id,
+				  json_pack("{sIsi}", "id", (json_int_t)id, "seats", (int)r.seats));
+			api_publish(
+			    c->api, c->tenant_id, "seats.requested", NULL,
+			    json_pack("{sIsi}", "id", (json_int_t)id, "seats", (int)r.seats));
+			api_json(c->req, 201,
+				 json_pack("{sIsssisssssssIsI}", "id", (json_int_t)id, "tenant",
+					   r.tenant_id, "seats", (int)r.seats, "reason", r.reason,
+					   "status", "pending", "requested_by", by, "decided_by",
+					   "", "created_ms", (json_int_t)r.created_ms, "decided_ms",
+					   (json_int_t)0));
+		}
+	}
+	json_decref(body);
+}
+
+/* PUT /seat-requests/{id} {"decision": "approve" | "refuse"} (operator). */
+void api_res_seat_request_decide(struct api_call *c)
+{
+	json_t *body = api_body_object(c->req), *all = NULL, *v;
+	const char *d;
+	char by[STORE_ID_SIZE + 16];
+	uint64_t id = 0;
+	size_t i;
+	int err;
+
+	if (!body)
+		return;
+	d = json_string_value(json_object_get(body, "decision"));
+	if (str_to_u64(&c->id, &id) || !id || id > INT64_MAX) {
+		api_error(c->req, 404, "not_found", "id: no such seat request");
+	} else if (!d || (strcmp(d, "approve") && strcmp(d, "refuse"))) {
+		api_error(c->req, 400, "invalid", "decision: expected approve or refuse");
+	} else {
+		snprintf(by, sizeof(by), "operator/%s", c->who->user);
+		err = store_seat_request_decide(c->api->conf.store, (int64_t)id,
+						!strcmp(d, "approve"), by, clock_real_ms());
+		all = json_array();
+		if (!err && all)
+			err = store_seat_request_list(c->api->conf.store, NULL, PAGE_MAX, seat_add,
+						      all);
+		if (err == -EPERM) {
+			api_error(c->req, 409, "conflict", "id: decided already");
+		} else if (err < 0 || !all) {
+			api_store_error(c->req, err < 0 ? err : -ENOMEM, "id");
+		} else {
+			json_t *found = NULL;
+
+			json_array_foreach(all, i, v)
+			{
+				if ((uint64_t)json_integer_value(json_object_get(v, "id")) == id)
+					found = v;
+			}
+			if (found) {
+				const char *t = json_string_value(json_object_get(found, "tenant"));
+
+				api_audit(c, "seats.decide", t,
+					  json_pack("{sIss}", "id", (json_int_t)id, "decision", d));
+				api_publish(c->api, t, "seats.decided", NULL, json_incref(found));
+				if (!strcmp(d, "approve") && c->api->conf.live &&
+				    c->api->conf.live->changed)
+					c->api->conf.live->changed(c->api->conf.live_arg, t);
+				api_json(c->req, 200, json_incref(found));
+			} else {
+				api_error(c->req, 404, "not_found", "id: no such seat request");
+			}
+		}
+	}
+	json_decref(all);
+	json_decref(body);
+}
+
+/* --- recordings --- */
+
+static int recording_add(const struct store_recording *r, void *arg)
+{
+	return json_array_append_new(arg, json_pack("{sssssIsIsssI}", "path", r->path, "call",
+						    r->call_uuid, "duration_ms",
+						    (json_int_t)r->duration_ms, "bytes",
+						    (json_int_t)r->bytes, "sha256", r->sha256,
+						    "created_ms", (json_int_t)r->created_ms))
+		   ? -ENOMEM
+		   : 0;
+}
+
+/* GET .../recordings?from=&to= (ms): metadata, oldest first. */
+void api_res_recordings(struct api_call *c)
+{
+	uint64_t from = 0, to = INT64_MAX;
+	json_t *items;
+	int err;
+
+	if (arg_u64(c, "from", &from) || arg_u64(c, "to", &to))
+		return;
+	if (from > INT64_MAX || to > INT64_MAX) {
+		api_error(c->req, 400, "invalid", "to: out of range");
+		return;
+	}
+	items = json_array();
+	err = items ? store_recording_list(c->api->conf.store, c->tenant_id, NULL, (int64_t)from,
+					   (int64_t)to, recording_add, items)
+		    : -ENOMEM;
+	if (err < 0) {
+		json_decref(items);
+		api_store_error(c->req, err, "recordings");
+		return;
+	}
+	api_json(c->req, 200, json_pack("{so}", "items", items));
+}
+
+/* The recordings of the path's call ({id}); NULL and an answer when none. */
+static json_t *call_recordings(struct api_call *c)
+{
+	json_t *items = json_array();
+	int err = items ? store_recording_list(c->api->conf.store, c->tenant_id, c->id_s, 0, 0,
+					       recording_add, items)
+			: -ENOMEM;
+
+	if (err > 0)
+		return items;
+	json_decref(items);
+	if (err == 0)
+		api_error(c->req, 404, "not_found", "id: no recording of this call");
+	else
+		api_store_error(c->req, err, "recordings");
+	return NULL;
+}
+
+/* GET .../recordings/{id}: the call's recordings' metadata. */
+void api_res_recording(struct api_call *c)
+{
+	json_t *items = call_recordings(c);
+
+	if (items)
+		api_json(c->req, 200, json_pack("{so}", "items", items));
+}
+
+/* GET .../recordings/{id}/audio: the call's (first) recording, with Range. */
+void api_res_recording_audio(struct api_call *c)
+{
+	json_t *items = call_recordings(c);
+	const char *path;
+	char file[4096];
+	int fd;
+
+	if (!items)
+		return;
+	path = json_string_value(json_object_get(json_array_get(items, 0), "path"));
+	if (!c->api->conf.data_dir || !path || strstr(path, "..")) {
+		api_error(c->req, 404, "not_found", "id: recording not on this node");
+	} else {
+		snprintf(file, sizeof(file), "%s/%s", c->api->conf.data_dir, path);
+		fd = open(file, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			api_error(c->req, 404, "not_found", "id: recording not on this node");
+		else
+			http_respond_fd(c->req, fd, "audio/wav", "Cache-Control: private\r\n");
+	}
+	json_decref(items);
+}

@@ -49,6 +49,8 @@ static const struct route routes[] = {
     {HTTP_GET, "/api/v1/tenants", A_OPERATOR, api_res_tenants},
     {HTTP_GET, "/api/v1/usage", A_OPERATOR, api_res_usage_all},
     {HTTP_GET, "/api/v1/stats/seats", A_OPERATOR, api_res_stats_seats},
+    {HTTP_GET, "/api/v1/seat-requests", A_OPERATOR, api_res_seat_requests_all},
+    {HTTP_PUT, "/api/v1/seat-requests/{id}", A_OPERATOR, api_res_seat_request_decide},
     {HTTP_GET, "/api/v1/tenants/{tenant}", A_MEMBER, api_res_tenant_get},
     {HTTP_PUT, "/api/v1/tenants/{tenant}", A_OPERATOR, api_res_tenant_put},
     {HTTP_GET, "/api/v1/tenants/{tenant}/users", A_SUPERVISOR, api_res_users},
@@ -66,6 +68,12 @@ static const struct route routes[] = {
     {HTTP_GET, "/api/v1/tenants/{tenant}/queue_log", A_SUPERVISOR, api_res_queue_log},
     {HTTP_GET, "/api/v1/tenants/{tenant}/audit", A_ADMIN, api_res_audit},
     {HTTP_GET, "/api/v1/tenants/{tenant}/usage", A_ADMIN, api_res_usage},
+    {HTTP_GET, "/api/v1/tenants/{tenant}/seat-requests", A_ADMIN, api_res_seat_requests},
+    {HTTP_POST, "/api/v1/tenants/{tenant}/seat-requests", A_ADMIN, api_res_seat_request_add},
+    {HTTP_GET, "/api/v1/tenants/{tenant}/recordings", A_SUPERVISOR, api_res_recordings},
+    {HTTP_GET, "/api/v1/tenants/{tenant}/recordings/{id}", A_SUPERVISOR, api_res_recording},
+    {HTTP_GET, "/api/v1/tenants/{tenant}/recordings/{id}/audio", A_SUPERVISOR,
+     api_res_recording_audio},
 };
 
 bool api_path_match(const char *pattern, struct str path, struct api_call *c)

@@ -17,8 +17,11 @@
 static const char demo_doc[] =
     "{\n"
     "  \"version\": 1,\n"
+    "  \"operators\": [{ \"id\": \"ops\", \"name\": \"Demo operator\",\n"
+    "    \"password\": \"demo-operator-pass\" }],\n"
     "  \"tenants\": [{\n"
     "    \"id\": \"demo\", \"name\": \"Shenggu demo\", \"domain\": \"demo.example\",\n"
+    "    \"seats\": 10, \"district\": \"Guanshanhu\", \"park\": \"Big Data Park\",\n"
     "    \"timezone\": \"Asia/Shanghai\",\n"
     "    \"trunks\": [{ \"id\": \"loopback\", \"from\": [\"127.0.0.0/8\", \"::1\"] }],\n"
     "    \"numbers\": [\n"
@@ -30,7 +33,9 @@ static const char demo_doc[] =
     "      { \"id\": \"1001\", \"name\": \"Li Na\", \"password\": \"demo-1001\", \"roles\": "
     "[\"agent\"], \"skills\": { \"general\": 5 } },\n"
     "      { \"id\": \"1002\", \"name\": \"Wang Wei\", \"password\": \"demo-1002\", \"roles\": "
-    "[\"agent\"], \"skills\": { \"general\": 3 } }\n"
+    "[\"agent\"], \"skills\": { \"general\": 3 } },\n"
+    "      { \"id\": \"admin\", \"name\": \"Demo admin\", \"password\": \"demo-admin-pass\",\n"
+    "        \"roles\": [\"tenant-admin\", \"supervisor\"] }\n"
     "    ],\n"
     "    \"pause_reasons\": { \"2\": \"break\", \"3\": \"training\" },\n"
     "    \"queues\": [{ \"id\": \"general\", \"strategy\": \"longest-idle\",\n"
@@ -63,7 +68,7 @@ static const char demo_doc[] =
 
 int cmd_demo(int argc, char **argv)
 {
-	const char *data = "./var", *sip = "127.0.0.1:5060";
+	const char *data = "./var", *sip = "127.0.0.1:5060", *http = "127.0.0.1:8080";
 	char path[4096], *args[64];
 	FILE *f;
 	int n = 0;
@@ -73,6 +78,8 @@ int cmd_demo(int argc, char **argv)
 			data = argv[i + 1];
 		else if (!strcmp(argv[i], "--sip"))
 			sip = argv[i + 1];
+		else if (!strcmp(argv[i], "--http"))
+			http = argv[i + 1];
 	}
 	if (argc > 56) {
 		fprintf(stderr, "demo: too many options\n");
@@ -102,8 +109,14 @@ int cmd_demo(int argc, char **argv)
 	       "    then, from another baresip (its own -f folder), dial\n"
 	       "      /dial sip:8585100001@%s\n"
 	       "  records      build/shenggu cdr --tenant demo --data %s\n"
-	       "               build/shenggu queue-log --tenant demo --data %s\n\n",
-	       path, sip, sip, sip, sip, sip, sip, data, data);
+	       "               build/shenggu queue-log --tenant demo --data %s\n"
+	       "  API          http://%s/api/v1/ (docs/API.md): log in with\n"
+	       "               "
+	       "{\"tenant\":\"demo\",\"user\":\"admin\",\"password\":\"demo-admin-pass\"}\n"
+	       "               (agents: 1001 / demo-1001; the platform operator: ops /\n"
+	       "               demo-operator-pass without a tenant) at POST /api/v1/login;\n"
+	       "               live events on ws://%s/api/v1/events?token=...\n\n",
+	       path, sip, sip, sip, sip, sip, sip, data, data, http, http);
 	fflush(stdout);
 	args[n++] = (char *)"serve";
 	args[n++] = (char *)"--provision";

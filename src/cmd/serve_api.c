@@ -12,6 +12,7 @@
 #include "base/mem.h"
 #include "cmd/serve_acd.h"
 #include "cmd/serve_api.h"
+#include "cmd/serve_journal.h"
 #include "cmd/serve_hook.h"
 #include "cmd/serve_reg.h"
 #include "http/http.h"
@@ -19,6 +20,7 @@
 
 struct serve_api {
 	struct serve_acd *acd;
+	struct serve_journal *journal;
 	struct serve_reg *reg;
 	struct api *api;
 	struct http_server *http;
@@ -82,6 +84,13 @@ static int live_seats_in_use(void *arg, const char *tenant, uint32_t *n)
 	return serve_acd_logged_in(s->acd, tenant, n);
 }
 
+static int live_audit(void *arg, const struct store_audit *a)
+{
+	struct serve_api *s = arg;
+
+	return s->journal ? serve_journal_audit(s->journal, a) : -ENODEV;
+}
+
 static void live_changed(void *arg, const char *tenant)
 {
 	struct serve_api *s = arg;
@@ -108,6 +117,7 @@ static const struct api_live live = {
     .queues = live_queues,
     .calls = live_calls,
     .seats_in_use = live_seats_in_use,
+    .audit = live_audit,
     .changed = live_changed,
     .prometheus = live_prometheus,
 };
@@ -196,6 +206,7 @@ int serve_api_alloc(struct serve_api **sp, const struct serve_api_conf *conf, st
 	    .live = &live,
 	    .version = SHENGGU_VERSION,
 	    .openapi_path = conf->openapi,
+	    .data_dir = conf->data_dir,
 	};
 	struct http_conf hc = {
 	    .host = conf->host,
@@ -217,6 +228,7 @@ int serve_api_alloc(struct serve_api **sp, const struct serve_api_conf *conf, st
 	if (!s)
 		return -ENOMEM;
 	s->acd = acd;
+	s->journal = conf->journal;
 	s->reg = reg;
 	ac.live_arg = s;
 	if (conf->db_url) {

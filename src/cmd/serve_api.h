@@ -15,14 +15,17 @@ struct loop;
 struct store;
 struct serve_acd;
 struct serve_reg;
+struct serve_journal;
 struct serve_api;
 
 struct serve_api_conf {
 	const char *host; /* numeric address */
 	uint16_t port;
-	const char *web_dir; /* static files of the web UI, NULL: none */
-	const char *openapi; /* the OpenAPI document's file */
-	const char *db_url;  /* webhooks' own connections (serve_hook.h); NULL: no webhooks */
+	const char *web_dir;	       /* static files of the web UI, NULL: none */
+	const char *openapi;	       /* the OpenAPI document's file */
+	const char *data_dir;	       /* the data folder: recordings */
+	struct serve_journal *journal; /* audit entries are written through it */
+	const char *db_url; /* webhooks' own connections (serve_hook.h); NULL: no webhooks */
 };
 
 /* 0, or -errno with a one-line reason in @errbuf. Everything is borrowed. */

@@ -1324,6 +1324,11 @@ struct serve_acd *serve_call_acd(struct serve_call *sc)
 	return sc->acd;
 }
 
+struct serve_journal *serve_call_journal(struct serve_call *sc)
+{
+	return sc->journal;
+}
+
 int serve_call_alloc(struct serve_call **scp, const struct serve_call_conf *conf, struct loop *l,
 		     struct sip_txl *txl, struct store *st, struct reg *reg)
 {

@@ -29,6 +29,7 @@
 
 struct serve_call;
 struct serve_acd;
+struct serve_journal;
 
 struct serve_call_conf {
 	struct sockaddr_storage sip_addr; /* ours: Via, Contact */
@@ -54,6 +55,8 @@ void serve_call_free(struct serve_call *sc);
 
 /* The ACD the calls go through (borrowed: lives as long as @sc). */
 struct serve_acd *serve_call_acd(struct serve_call *sc);
+/* The journal that writes CDRs and the like (borrowed, as the ACD). */
+struct serve_journal *serve_call_journal(struct serve_call *sc);
 
 /* The transaction layer's request and stray ops, for calls: see call.h. */
 bool serve_call_request(struct serve_call *sc, struct sip_tx *st, const struct sip_msg *req,

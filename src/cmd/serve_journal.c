@@ -20,6 +20,7 @@ enum kind {
 	J_PRESENCE_PUT,
 	J_PRESENCE_DEL,
 	J_RECORDING,
+	J_AUDIT,
 };
 
 struct fact {
@@ -33,6 +34,7 @@ struct fact {
 		} qlog;
 		struct store_presence presence;
 		struct store_recording rec;
+		struct store_audit audit;
 	} u;
 	char text[]; /* the strings of u */
 };
@@ -49,8 +51,8 @@ struct serve_journal {
 
 static const char *kind_name(enum kind k)
 {
-	static const char *const names[] = {"CDR", "queue_log line", "presence", "presence",
-					    "recording"};
+	static const char *const names[] = {"CDR",	"queue_log line", "presence",
+					    "presence", "recording",	  "audit entry"};
 
 	return names[k];
 }
@@ -71,6 +73,8 @@ static int write_one(struct store *st, const struct fact *f)
 		return err == -ENOENT ? 0 : err;
 	case J_RECORDING:
 		return store_recording_put(st, &f->u.rec);
+	case J_AUDIT:
+		return store_audit_put(st, &f->u.audit);
 	}
 	return -EINVAL;
 }
@@ -279,6 +283,25 @@ int serve_journal_recording(struct serve_journal *j, const struct store_recordin
 	f->u.rec.tenant_id = put(&pos, r->tenant_id);
 	f->u.rec.call_uuid = put(&pos, r->call_uuid);
 	f->u.rec.sha256 = put(&pos, r->sha256);
+	enqueue(j, f);
+	return 0;
+}
+
+int serve_journal_audit(struct serve_journal *j, const struct store_audit *a)
+{
+	struct fact *f = fact_alloc(J_AUDIT, len0(a->tenant_id) + len0(a->actor) + len0(a->action) +
+						 len0(a->object) + len0(a->detail));
+	char *pos;
+
+	if (!f)
+		return -ENOMEM;
+	pos = f->text;
+	f->u.audit = *a;
+	f->u.audit.tenant_id = a->tenant_id ? put(&pos, a->tenant_id) : NULL;
+	f->u.audit.actor = put(&pos, a->actor);
+	f->u.audit.action = put(&pos, a->action);
+	f->u.audit.object = put(&pos, a->object);
+	f->u.audit.detail = put(&pos, a->detail);
 	enqueue(j, f);
 	return 0;
 }

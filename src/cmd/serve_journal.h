@@ -44,5 +44,7 @@ int serve_journal_qlog(struct serve_journal *j, const char *tenant, int64_t time
 int serve_journal_presence(struct serve_journal *j, const struct store_presence *p, bool in);
 /* Queue a recording's metadata (store_recording_put). 0 or -ENOMEM. */
 int serve_journal_recording(struct serve_journal *j, const struct store_recording *r);
+/* An audit entry of the API (store_audit_put()): copied, written later. */
+int serve_journal_audit(struct serve_journal *j, const struct store_audit *a);
 
 #endif

@@ -259,6 +259,42 @@ int store_row_audit(const struct store_row *r, store_audit_h *h, void *arg)
 	return h(&a, arg);
 }
 
+int store_row_recording(const struct store_row *r, store_recording_h *h, void *arg)
+{
+	struct store_recording rec = {
+	    .path = row_text(r, 0),
+	    .tenant_id = row_text(r, 1),
+	    .call_uuid = row_text(r, 2),
+	    .duration_ms = r->i64(r->q, 3),
+	    .bytes = r->i64(r->q, 4),
+	    .sha256 = row_text(r, 5),
+	    .created_ms = r->i64(r->q, 6),
+	};
+
+	if (!rec.path || !rec.tenant_id || !rec.call_uuid || !rec.sha256)
+		return -ENOMEM;
+	return h(&rec, arg);
+}
+
+int store_row_seat_request(const struct store_row *r, store_seat_request_h *h, void *arg)
+{
+	struct store_seat_request q = {
+	    .id = r->i64(r->q, 0),
+	    .tenant_id = row_text(r, 1),
+	    .seats = (uint32_t)r->i64(r->q, 2),
+	    .reason = row_text(r, 3),
+	    .status = row_text(r, 4),
+	    .requested_by = row_text(r, 5),
+	    .decided_by = row_text(r, 6),
+	    .created_ms = r->i64(r->q, 7),
+	    .decided_ms = r->i64(r->q, 8),
+	};
+
+	if (!q.tenant_id || !q.reason || !q.status || !q.requested_by || !q.decided_by)
+		return -ENOMEM;
+	return h(&q, arg);
+}
+
 int store_row_webhook(const struct store_row *r, const char *tenant_id, store_webhook_h *h,
 		      void *arg)
 {
@@ -625,6 +661,75 @@ int store_recording_get(struct store *st, const char *path, struct store_recordi
 	if (!st || !path || !out)
 		return -EINVAL;
 	return st->ops->recording_get(st, path, out);
+}
+
+int store_recording_list(struct store *st, const char *tenant_id, const char *call_uuid,
+			 int64_t from_ms, int64_t to_ms, store_recording_h *h, void *arg)
+{
+	if (!st || !tenant_id || !h)
+		return -EINVAL;
+	return st->ops->recording_list(st, tenant_id, call_uuid, from_ms, to_ms, h, arg);
+}
+
+int store_seat_request_add(struct store *st, const struct store_seat_request *r, int64_t *idp)
+{
+	if (!st || !r || !r->tenant_id || !r->requested_by)
+		return -EINVAL;
+	return st->ops->seat_request_add(st, r, idp);
+}
+
+int store_seat_request_list(struct store *st, const char *tenant_id, unsigned limit,
+			    store_seat_request_h *h, void *arg)
+{
+	if (!st || !h || !limit)
+		return -EINVAL;
+	return st->ops->seat_request_list(st, tenant_id, 0, limit, h, arg);
+}
+
+/* The one request a list by id gives. */
+static int seat_request_copy(const struct store_seat_request *r, void *arg)
+{
+	struct store_seat_request *out = arg;
+
+	out->id = r->id;
+	out->seats = r->seats;
+	snprintf((char *)out->tenant_id, STORE_ID_SIZE, "%s", r->tenant_id);
+	return 1;
+}
+
+int store_seat_request_decide(struct store *st, int64_t id, bool approve, const char *by,
+			      int64_t now_ms)
+{
+	char tenant[STORE_ID_SIZE] = "";
+	struct store_seat_request r = {.tenant_id = tenant};
+	struct store_tenant t;
+	int err;
+
+	if (!st || id <= 0 || !by)
+		return -EINVAL;
+	err = store_begin(st);
+	if (err)
+		return err;
+	err = st->ops->seat_request_list(st, NULL, id, 1, seat_request_copy, &r);
+	if (err == 0)
+		err = -ENOENT;
+	if (err > 0)
+		err =
+		    st->ops->seat_request_set(st, id, approve ? "approved" : "refused", by, now_ms);
+	if (err == 0)
+		err = -EPERM; /* the request is there but not pending */
+	if (err > 0 && approve) {
+		err = st->ops->tenant_get(st, tenant, NULL, &t);
+		if (!err) {
+			t.seats = r.seats;
+			err = st->ops->tenant_put(st, &t);
+		}
+	}
+	if (err < 0) {
+		store_rollback(st);
+		return err;
+	}
+	return store_commit(st);
 }
 
 int store_qlog_append(struct store *st, const char *tenant_id, int64_t time_s, const char *line)

@@ -407,6 +407,50 @@ struct store_recording {
 
 int store_recording_put(struct store *st, const struct store_recording *r);
 int store_recording_get(struct store *st, const char *path, struct store_recording *out);
+/*
+ * Recordings of @tenant_id created in [@from_ms, @to_ms), oldest first, or
+ * (@call_uuid not NULL) those of one call whenever made. The strings are
+ * valid during the call only. Returns how many were visited, the handler's
+ * non-zero return, or -errno.
+ */
+typedef int(store_recording_h)(const struct store_recording *r, void *arg);
+int store_recording_list(struct store *st, const char *tenant_id, const char *call_uuid,
+			 int64_t from_ms, int64_t to_ms, store_recording_h *h, void *arg);
+
+/* ---- Seat requests (the platform operator's approvals) ---- */
+
+/*
+ * A tenant admin asks for a new seat quota (@seats in all, not on top);
+ * the platform operator approves it (the tenant's seats become @seats, in
+ * the same transaction) or refuses it. Kept as history.
+ */
+struct store_seat_request {
+	int64_t id; /* add: ignored (assigned) */
+	const char *tenant_id;
+	uint32_t seats;
+	const char *reason;		/* "" when none */
+	const char *status;		/* "pending", "approved", "refused"; add: ignored */
+	const char *requested_by;	/* who asked: "acme/admin" */
+	const char *decided_by;		/* "" until decided; add: ignored */
+	int64_t created_ms, decided_ms; /* wall clock ms; decided_ms 0 until decided */
+};
+
+/* Add a pending request; its id into *@idp (may be NULL). -ENOENT when the
+ * tenant does not exist. */
+int store_seat_request_add(struct store *st, const struct store_seat_request *r, int64_t *idp);
+/* Requests of @tenant_id (NULL: every tenant's), newest first, at most
+ * @limit. Returns how many were visited, the handler's non-zero return, or
+ * -errno. */
+typedef int(store_seat_request_h)(const struct store_seat_request *r, void *arg);
+int store_seat_request_list(struct store *st, const char *tenant_id, unsigned limit,
+			    store_seat_request_h *h, void *arg);
+/*
+ * Decide pending request @id: @approve sets the tenant's seats to the
+ * request's. One transaction (not inside store_begin(): -EALREADY). 0;
+ * -ENOENT no such request, -EPERM decided already.
+ */
+int store_seat_request_decide(struct store *st, int64_t id, bool approve, const char *by,
+			      int64_t now_ms);
 
 /* ---- ACD ---- */
 

@@ -90,6 +90,14 @@ struct store_ops {
 			    const char *last_error, bool fail);
 	int (*outbox_list)(struct store *st, const char *tenant_id, int64_t after_id,
 			   unsigned limit, store_outbox_h *h, void *arg);
+	int (*recording_list)(struct store *st, const char *tenant_id, const char *call_uuid,
+			      int64_t from_ms, int64_t to_ms, store_recording_h *h, void *arg);
+	int (*seat_request_add)(struct store *st, const struct store_seat_request *r, int64_t *idp);
+	int (*seat_request_list)(struct store *st, const char *tenant_id, int64_t id,
+				 unsigned limit, store_seat_request_h *h, void *arg);
+	/* Set pending request @id's status: rows changed (0: not pending or none). */
+	int (*seat_request_set)(struct store *st, int64_t id, const char *status, const char *by,
+				int64_t now_ms);
 };
 
 struct store {
@@ -145,6 +153,10 @@ int store_row_binding(const struct store_row *r, store_binding_h *h, void *arg);
 int store_row_cdr(const struct store_row *r, store_cdr_h *h, void *arg);
 /* id, time_ms, tenant_id (NULL for the platform), actor, action, object, detail */
 int store_row_audit(const struct store_row *r, store_audit_h *h, void *arg);
+/* path, tenant_id, call_uuid, duration_ms, bytes, sha256, created_ms */
+int store_row_recording(const struct store_row *r, store_recording_h *h, void *arg);
+/* id, tenant_id, seats, reason, status, requested_by, decided_by, created_ms, decided_ms */
+int store_row_seat_request(const struct store_row *r, store_seat_request_h *h, void *arg);
 /* id, url, secret, events */
 int store_row_webhook(const struct store_row *r, const char *tenant_id, store_webhook_h *h,
 		      void *arg);

@@ -204,6 +204,21 @@ static const struct {
 	"  last_error TEXT NOT NULL DEFAULT '');"
 	"CREATE INDEX webhook_outbox_due ON webhook_outbox(status, next_ms);"
 	"CREATE INDEX webhook_outbox_tenant ON webhook_outbox(tenant_id, id);"},
+    /* Seat requests of tenant admins and the operator's decisions (history:
+     * they go only with their tenant); recordings found by their call. */
+    {9, "CREATE TABLE seat_requests ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  tenant_id TEXT NOT NULL REFERENCES tenants(id) ON DELETE CASCADE,"
+	"  seats INTEGER NOT NULL CHECK (seats >= 0),"
+	"  reason TEXT NOT NULL,"
+	"  status TEXT NOT NULL DEFAULT 'pending'"
+	"    CHECK (status IN ('pending', 'approved', 'refused')),"
+	"  requested_by TEXT NOT NULL,"
+	"  decided_by TEXT NOT NULL DEFAULT '',"
+	"  created_ms INTEGER NOT NULL,"
+	"  decided_ms INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX seat_requests_tenant ON seat_requests(tenant_id, id);"
+	"CREATE INDEX recordings_call ON recordings(tenant_id, call_uuid);"},
 };
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
@@ -254,6 +269,13 @@ enum stmt_id {
 	S_CDR_LIST,
 	S_REC_PUT,
 	S_REC_GET,
+	S_REC_LIST,
+	S_REC_LIST_CALL,
+	S_SEAT_ADD,
+	S_SEAT_LIST,
+	S_SEAT_LIST_ALL,
+	S_SEAT_GET,
+	S_SEAT_SET,
 	S_SAVEPOINT,
 	S_RELEASE,
 	S_ROLLBACK_TO,
@@ -406,6 +428,25 @@ static const char *const sql[S_N] = {
 		  " bytes = excluded.bytes, sha256 = excluded.sha256",
     [S_REC_GET] = "SELECT tenant_id, call_uuid, duration_ms, bytes, sha256, created_ms"
 		  " FROM recordings WHERE path = ?1",
+    /* The columns of store_row_recording() and store_row_seat_request(). */
+    [S_REC_LIST] = "SELECT path, tenant_id, call_uuid, duration_ms, bytes, sha256, created_ms"
+		   " FROM recordings WHERE tenant_id = ?1 AND created_ms >= ?2 AND created_ms < ?3"
+		   " ORDER BY created_ms, path",
+    [S_REC_LIST_CALL] = "SELECT path, tenant_id, call_uuid, duration_ms, bytes, sha256,"
+			" created_ms FROM recordings WHERE tenant_id = ?1 AND call_uuid = ?2"
+			" ORDER BY created_ms, path",
+    [S_SEAT_ADD] = "INSERT INTO seat_requests (tenant_id, seats, reason, requested_by,"
+		   " created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [S_SEAT_LIST] = "SELECT id, tenant_id, seats, reason, status, requested_by, decided_by,"
+		    " created_ms, decided_ms FROM seat_requests WHERE tenant_id = ?1"
+		    " ORDER BY id DESC LIMIT ?2",
+    [S_SEAT_LIST_ALL] = "SELECT id, tenant_id, seats, reason, status, requested_by,"
+			" decided_by, created_ms, decided_ms FROM seat_requests"
+			" ORDER BY id DESC LIMIT ?1",
+    [S_SEAT_GET] = "SELECT id, tenant_id, seats, reason, status, requested_by, decided_by,"
+		   " created_ms, decided_ms FROM seat_requests WHERE id = ?1",
+    [S_SEAT_SET] = "UPDATE seat_requests SET status = ?2, decided_by = ?3, decided_ms = ?4"
+		   " WHERE id = ?1 AND status = 'pending'",
     [S_SAVEPOINT] = "SAVEPOINT store_put",
     [S_RELEASE] = "RELEASE store_put",
     [S_ROLLBACK_TO] = "ROLLBACK TO store_put",
@@ -1765,6 +1806,93 @@ static int sq_outbox_list(struct store *st, const char *tenant_id, int64_t after
 	return each_row(s, q, outbox_row, &e);
 }
 
+static int recording_row(sqlite3_stmt *q, const struct each *e)
+{
+	return store_row_recording(SQ_ROW(q), (store_recording_h *)e->h, e->arg);
+}
+
+static int sq_recording_list(struct store *st, const char *tenant_id, const char *call_uuid,
+			     int64_t from_ms, int64_t to_ms, store_recording_h *h, void *arg)
+{
+	struct sq *s = sq_of(st);
+	struct each e = {tenant_id, (void *)h, arg};
+	sqlite3_stmt *q = NULL;
+	int err = stmt_get(s, call_uuid ? S_REC_LIST_CALL : S_REC_LIST, &q);
+
+	if (err)
+		return err;
+	bind_text(q, 1, tenant_id);
+	if (call_uuid) {
+		bind_text(q, 2, call_uuid);
+	} else {
+		sqlite3_bind_int64(q, 2, from_ms);
+		sqlite3_bind_int64(q, 3, to_ms);
+	}
+	return each_row(s, q, recording_row, &e);
+}
+
+static int sq_seat_request_add(struct store *st, const struct store_seat_request *r, int64_t *idp)
+{
+	struct sq *s = sq_of(st);
+	sqlite3_stmt *q = NULL;
+	int n, err = stmt_get(s, S_SEAT_ADD, &q);
+
+	if (err)
+		return err;
+	bind_text(q, 1, r->tenant_id);
+	sqlite3_bind_int64(q, 2, r->seats);
+	bind_text(q, 3, r->reason ? r->reason : "");
+	bind_text(q, 4, r->requested_by);
+	n = step_changes(s, q, sqlite3_bind_int64(q, 5, r->created_ms));
+	if (n < 0)
+		return n;
+	if (idp)
+		*idp = sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
+
+static int seat_row(sqlite3_stmt *q, const struct each *e)
+{
+	return store_row_seat_request(SQ_ROW(q), (store_seat_request_h *)e->h, e->arg);
+}
+
+/* By tenant (or every tenant's) newest first, or the one with @id (> 0). */
+static int sq_seat_request_list(struct store *st, const char *tenant_id, int64_t id, unsigned limit,
+				store_seat_request_h *h, void *arg)
+{
+	struct sq *s = sq_of(st);
+	struct each e = {tenant_id, (void *)h, arg};
+	sqlite3_stmt *q = NULL;
+	int err = stmt_get(s, id > 0 ? S_SEAT_GET : tenant_id ? S_SEAT_LIST : S_SEAT_LIST_ALL, &q);
+
+	if (err)
+		return err;
+	if (id > 0) {
+		sqlite3_bind_int64(q, 1, id);
+	} else if (tenant_id) {
+		bind_text(q, 1, tenant_id);
+		sqlite3_bind_int64(q, 2, limit);
+	} else {
+		sqlite3_bind_int64(q, 1, limit);
+	}
+	return each_row(s, q, seat_row, &e);
+}
+
+static int sq_seat_request_set(struct store *st, int64_t id, const char *status, const char *by,
+			       int64_t now_ms)
+{
+	struct sq *s = sq_of(st);
+	sqlite3_stmt *q = NULL;
+	int err = stmt_get(s, S_SEAT_SET, &q);
+
+	if (err)
+		return err;
+	sqlite3_bind_int64(q, 1, id);
+	bind_text(q, 2, status);
+	bind_text(q, 3, by);
+	return step_changes(s, q, sqlite3_bind_int64(q, 4, now_ms));
+}
+
 static const struct store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sq_close,
@@ -1807,6 +1935,10 @@ static const struct store_ops sqlite_ops = {
     .cdr_list = sq_cdr_list,
     .recording_put = sq_recording_put,
     .recording_get = sq_recording_get,
+    .recording_list = sq_recording_list,
+    .seat_request_add = sq_seat_request_add,
+    .seat_request_list = sq_seat_request_list,
+    .seat_request_set = sq_seat_request_set,
     .user_get = sq_user_get,
     .operator_put = sq_operator_put,
     .operator_get = sq_operator_get,

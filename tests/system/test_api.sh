@@ -169,6 +169,13 @@ GET /api/v1/tenants/acme/queue_log           200 200 200 403 404
 GET /api/v1/tenants/acme/audit               200 200 403 403 404
 GET /api/v1/usage                            200 403 403 403 403
 GET /api/v1/stats/seats                      200 403 403 403 403
+GET /api/v1/seat-requests                    200 403 403 403 403
+PUT /api/v1/seat-requests/1                  400 403 403 403 403
+GET /api/v1/tenants/acme/seat-requests       200 200 403 403 404
+POST /api/v1/tenants/acme/seat-requests      400 400 403 403 404
+GET /api/v1/tenants/acme/recordings          200 200 200 403 404
+GET /api/v1/tenants/acme/recordings/nocall   404 404 404 403 404
+GET /api/v1/tenants/acme/recordings/nocall/audio 404 404 404 403 404
 GET /api/v1/tenants/acme/usage               200 200 403 403 404
 PUT /api/v1/tenants/acme                     400 403 403 403 404
 GET /api/v1/tenants/nosuch                   404 404 404 404 404
@@ -283,6 +290,22 @@ PY
 expect "PUT tenant: a queue added" 200 PUT /api/v1/tenants/acme "$ops" "$(cat "$tmp/acme.json")"
 expect "the new queue is there" 200 GET /api/v1/tenants/acme/queues/cards "$admin"
 expect "the ACD serves the new queue at once" 200 GET /api/v1/tenants/acme/metrics/queues/cards "$sup"
+
+# --- seat requests: the tenant admin asks, the operator decides
+expect "seat request" 201 POST /api/v1/tenants/acme/seat-requests "$admin" '{"seats":3,"reason":"campaign"}'
+sr=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$tmp/body")
+expect "seat request: bad seats named" 400 POST /api/v1/tenants/acme/seat-requests "$admin" '{"seats":-1}'
+body_has '"message":"seats: '; check "400 names seats" $?
+expect "pending requests" 200 GET "/api/v1/seat-requests?status=pending" "$ops"
+body_has "\"id\":$sr,"; check "the operator sees the request" $?
+expect "approve" 200 PUT "/api/v1/seat-requests/$sr" "$ops" '{"decision":"approve"}'
+body_has '"status":"approved"'; check "approved" $?
+expect "decided once" 409 PUT "/api/v1/seat-requests/$sr" "$ops" '{"decision":"refuse"}'
+expect "bad decision named" 400 PUT "/api/v1/seat-requests/$sr" "$ops" '{"decision":"maybe"}'
+body_has '"message":"decision: '; check "400 names decision" $?
+expect "the third agent now gets a seat" 200 PUT /api/v1/tenants/acme/agents/1003/state "$a3" '{"state":"ready"}'
+expect "tenant shows the new quota" 200 GET /api/v1/tenants/acme "$admin"
+body_has '"seats":3'; check "seats 3" $?
 
 # --- throttling
 for i in 1 2 3 4 5; do req POST /api/v1/login "" '{"tenant":"beta","user":"admin","password":"wrong-password"}' >/dev/null; done

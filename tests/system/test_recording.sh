@@ -35,7 +35,8 @@ cat >"$tmp/doc.json" <<EOF
       { "number": "8585100001", "route": { "ivr": "simple" } },
       { "number": "8585100003", "route": { "queue": "general" } }
     ],
-    "users": [{ "id": "1001", "password": "s3cret-1001", "roles": ["agent"] }],
+    "users": [{ "id": "1001", "password": "s3cret-1001", "roles": ["agent"] },
+              { "id": "sup", "password": "super-pass-0001", "roles": ["supervisor"] }],
     "queues": [{ "id": "general" }],
     "ivr": [{ "id": "simple", "prompt": { "tts": "For sales press 1." },
               "options": { "1": { "user": "1001" } },
@@ -126,7 +127,12 @@ stop() {
     return $rc
 }
 
-start --provision "$tmp/doc.json" --digest-order md5-first --rtp-ports "$rtp_lo-$((rtp_lo + 39))" --rtp-timeout 8
+hport=$port
+while [[ "$hport" == "$port" ]]; do
+    hport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+done
+start --provision "$tmp/doc.json" --digest-order md5-first --rtp-ports "$rtp_lo-$((rtp_lo + 39))" --rtp-timeout 8 \
+    --http "127.0.0.1:$hport"
 check "serve starts" $?
 
 # 1. acme records every call: IVR, key 1, the agent answers, both talk.
@@ -158,6 +164,29 @@ row=$(q "SELECT tenant_id, call_uuid, bytes, sha256, duration_ms > 1000 FROM rec
 check "row: tenant, uuid, size and SHA-256 of the file ($row)" $?
 [[ "$(q "SELECT recording FROM cdrs WHERE uuid = '$uuid1'")" == "$rel1" ]]
 check "the CDR names the recording" $?
+
+# The recording through the API: metadata and the file, whole and by Range.
+api="http://127.0.0.1:$hport/api/v1/tenants/acme/recordings/$uuid1"
+tok=$(curl -s --max-time 10 -X POST "http://127.0.0.1:$hport/api/v1/login" \
+    --data-binary '{"tenant":"acme","user":"sup","password":"super-pass-0001"}' |
+    python3 -c 'import json,sys; print(json.load(sys.stdin).get("token",""))')
+auth=(-H "Authorization: Bearer $tok")
+curl -s --max-time 10 "${auth[@]}" "$api" | python3 -c '
+import json, sys
+r = json.load(sys.stdin)["items"][0]
+assert r["path"] == sys.argv[1] and r["bytes"] == int(sys.argv[2]) and r["duration_ms"] > 1000, r' \
+    "$rel1" "$(stat -c %s "$f1")"
+check "API: the call's recording metadata" $?
+curl -s --max-time 10 "${auth[@]}" -o "$tmp/dl.wav" "$api/audio"
+cmp -s "$tmp/dl.wav" "$f1"; check "API: the file downloads whole" $?
+code=$(curl -s --max-time 10 "${auth[@]}" -H 'Range: bytes=0-43' -D "$tmp/dl.h" -o "$tmp/dl.part" -w '%{http_code}' "$api/audio")
+[[ "$code" == 206 ]] && cmp -s "$tmp/dl.part" <(head -c 44 "$f1") &&
+    grep -qi "^content-range: bytes 0-43/$(stat -c %s "$f1")" "$tmp/dl.h"
+check "API: Range gives 206, the bytes and Content-Range" $?
+curl -s --max-time 10 "${auth[@]}" -H 'Range: bytes=-100' -o "$tmp/dl.part" "$api/audio"
+cmp -s "$tmp/dl.part" <(tail -c 100 "$f1"); check "API: a suffix range" $?
+code=$(curl -s --max-time 10 "${auth[@]}" -H 'Range: bytes=99999999-' -o /dev/null -w '%{http_code}' "$api/audio")
+[[ "$code" == 416 ]]; check "API: 416 past the end" $?
 
 # 2. globex records the calls that reach queue sales only.
 caller call_talk.xml 8585200001 -d 1500; check "call to globex support" $?

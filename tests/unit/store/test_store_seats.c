@@ -1,0 +1,163 @@
+/*
+ * Unit tests for the platform operator's records in the store (schema 9
+ * on), in SQLite or, with SHENGGU_TEST_PG, PostgreSQL (tmpdb.h): seat
+ * requests (added pending, listed newest first per tenant or for all,
+ * approved once, which sets the tenant's seats in the same transaction,
+ * refused, gone with their tenant) and recordings listed by time or by
+ * call.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "store/store.h"
+#include "store/tmpdb.h"
+#include "test.h"
+
+static int tenant(struct store *st, const char *id, const char *domain, uint32_t seats)
+{
+	struct store_tenant t = {.seats = seats};
+	int n;
+
+	snprintf(t.id, sizeof(t.id), "%s", id);
+	snprintf(t.name, sizeof(t.name), "%s", id);
+	snprintf(t.domain, sizeof(t.domain), "%s", domain);
+	snprintf(t.timezone, sizeof(t.timezone), "UTC");
+	n = store_tenant_put(st, &t);
+	return n < 0 ? n : 0;
+}
+
+struct seen {
+	int n;
+	int64_t ids[8];
+	char status[8][16];
+	uint32_t seats[8];
+};
+
+static int on_request(const struct store_seat_request *r, void *arg)
+{
+	struct seen *s = arg;
+
+	if (s->n < 8) {
+		s->ids[s->n] = r->id;
+		snprintf(s->status[s->n], sizeof(s->status[0]), "%s", r->status);
+		s->seats[s->n] = r->seats;
+	}
+	s->n++;
+	return 0;
+}
+
+TEST(test_store_seat_requests)
+{
+	struct tmpdb db = {0};
+	struct store *st = NULL;
+	struct store_seat_request r = {.tenant_id = "acme",
+				       .seats = 80,
+				       .reason = "campaign",
+				       .requested_by = "acme/admin",
+				       .created_ms = 1000};
+	struct store_tenant t;
+	struct seen seen = {0};
+	int64_t id1 = 0, id2 = 0, id3 = 0;
+	int err = tmpdb_init(&db);
+
+	TEST_ERR(err);
+	TEST_ERR(store_open(&st, db.url, NULL, 0));
+	TEST_ASSERT(store_schema_latest() >= 9);
+	TEST_ERR(tenant(st, "acme", "acme.example", 50));
+	TEST_ERR(tenant(st, "beta", "beta.example", 10));
+	TEST_ERR(store_seat_request_add(st, &r, &id1));
+	r.seats = 60;
+	r.created_ms = 2000;
+	TEST_ERR(store_seat_request_add(st, &r, &id2));
+	r.tenant_id = "beta";
+	r.seats = 20;
+	TEST_ERR(store_seat_request_add(st, &r, &id3));
+	TEST_ASSERT(id1 > 0 && id2 > id1 && id3 > id2);
+	r.tenant_id = "nosuch";
+	TEST_EQUALS(-ENOENT, store_seat_request_add(st, &r, NULL));
+
+	/* Newest first, per tenant or for all. */
+	TEST_EQUALS(2, store_seat_request_list(st, "acme", 10, on_request, &seen));
+	TEST_EQUALS(id2, seen.ids[0]);
+	TEST_EQUALS(id1, seen.ids[1]);
+	TEST_STR("pending", str_cstr(seen.status[0]));
+	memset(&seen, 0, sizeof(seen));
+	TEST_EQUALS(2, store_seat_request_list(st, NULL, 2, on_request, &seen));
+	TEST_EQUALS(id3, seen.ids[0]);
+
+	/* Approve: the tenant's seats follow; only once. */
+	TEST_ERR(store_seat_request_decide(st, id1, true, "operator/ops", 3000));
+	TEST_ERR(store_tenant_get(st, "acme", &t));
+	TEST_EQUALS(80, t.seats);
+	TEST_EQUALS(-EPERM, store_seat_request_decide(st, id1, false, "operator/ops", 3001));
+	TEST_EQUALS(-ENOENT, store_seat_request_decide(st, 9999, true, "operator/ops", 3001));
+	/* Refuse: the seats stay. */
+	TEST_ERR(store_seat_request_decide(st, id2, false, "operator/ops", 4000));
+	TEST_ERR(store_tenant_get(st, "acme", &t));
+	TEST_EQUALS(80, t.seats);
+	memset(&seen, 0, sizeof(seen));
+	TEST_EQUALS(2, store_seat_request_list(st, "acme", 10, on_request, &seen));
+	TEST_STR("refused", str_cstr(seen.status[0]));
+	TEST_STR("approved", str_cstr(seen.status[1]));
+	/* Not inside a transaction of the caller's. */
+	TEST_ERR(store_begin(st));
+	TEST_EQUALS(-EALREADY, store_seat_request_decide(st, id3, true, "operator/ops", 5000));
+	TEST_ERR(store_rollback(st));
+out:
+	store_close(st);
+	tmpdb_cleanup(&db);
+	return err;
+}
+
+static int on_recording(const struct store_recording *r, void *arg)
+{
+	struct seen *s = arg;
+
+	if (s->n < 8)
+		s->seats[s->n] = (uint32_t)r->bytes;
+	s->n++;
+	return strcmp(r->tenant_id, "acme") ? -EINVAL : 0;
+}
+
+TEST(test_store_recording_list)
+{
+	struct tmpdb db = {0};
+	struct store *st = NULL;
+	struct store_recording r = {.tenant_id = "acme", .sha256 = "00", .duration_ms = 1000};
+	struct seen seen = {0};
+	int err = tmpdb_init(&db);
+
+	TEST_ERR(err);
+	TEST_ERR(store_open(&st, db.url, NULL, 0));
+	TEST_ERR(tenant(st, "acme", "acme.example", 0));
+	TEST_ERR(tenant(st, "beta", "beta.example", 0));
+	for (int i = 0; i < 3; i++) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "recordings/acme/r%d.wav", i);
+		r.path = path;
+		r.call_uuid = i == 2 ? "call-b" : "call-a";
+		r.bytes = 100 + i;
+		r.created_ms = 1000 * (i + 1);
+		TEST_ERR(store_recording_put(st, &r));
+	}
+	r.path = "recordings/beta/x.wav";
+	r.tenant_id = "beta";
+	r.call_uuid = "call-a";
+	TEST_ERR(store_recording_put(st, &r));
+
+	TEST_EQUALS(2, store_recording_list(st, "acme", NULL, 1000, 3000, on_recording, &seen));
+	TEST_EQUALS(100, seen.seats[0]);
+	TEST_EQUALS(101, seen.seats[1]);
+	memset(&seen, 0, sizeof(seen));
+	TEST_EQUALS(2, store_recording_list(st, "acme", "call-a", 0, 0, on_recording, &seen));
+	memset(&seen, 0, sizeof(seen));
+	TEST_EQUALS(1, store_recording_list(st, "acme", "call-b", 0, 0, on_recording, &seen));
+	TEST_EQUALS(102, seen.seats[0]);
+	TEST_EQUALS(0, store_recording_list(st, "acme", "nosuch", 0, 0, on_recording, &seen));
+out:
+	store_close(st);
+	tmpdb_cleanup(&db);
+	return err;
+}
