@@ -91,6 +91,7 @@ void api_res_queues(struct api_call *c);
 void api_res_queue_get(struct api_call *c);
 void api_res_ivr_get(struct api_call *c);
 void api_res_numbers(struct api_call *c);
+void api_res_skills(struct api_call *c);
 void api_res_agents(struct api_call *c);
 void api_res_agent_get(struct api_call *c);
 void api_res_agent_put(struct api_call *c);

@@ -1154,3 +1154,94 @@ void api_res_recording_audio(struct api_call *c)
 	}
 	json_decref(items);
 }
+
+/* --- numbers and skills --- */
+
+static int number_add(const struct store_number *n, void *arg)
+{
+	return json_array_append_new(
+		   arg, json_pack("{ssso}", "number", n->number, "route", json_text(n->route)))
+		   ? -ENOMEM
+		   : 0;
+}
+
+/* GET .../numbers: the tenant's numbers (DIDs) and their routes. */
+void api_res_numbers(struct api_call *c)
+{
+	json_t *items = json_array();
+	int err = items ? store_number_list(c->api->conf.store, c->tenant_id, number_add, items)
+			: -ENOMEM;
+
+	if (err < 0) {
+		json_decref(items);
+		api_store_error(c->req, err, "numbers");
+		return;
+	}
+	api_json(c->req, 200, json_pack("{so}", "items", items));
+}
+
+/* Skill name -> {"skill", "agents": {user: level}, "queues": {queue: minimum}}. */
+static int skills_of(json_t *skills, const char *owner, const char *json, const char *field)
+{
+	json_t *v = json_text(json), *level;
+	const char *name;
+	int err = 0;
+
+	json_object_foreach(v, name, level)
+	{
+		json_t *s = json_object_get(skills, name);
+
+		if (!s) {
+			s = json_pack("{sss{}s{}}", "skill", name, "agents", "queues");
+			if (!s || json_object_set_new(skills, name, s)) {
+				err = -ENOMEM;
+				break;
+			}
+		}
+		if (json_object_set(json_object_get(s, field), owner, level)) {
+			err = -ENOMEM;
+			break;
+		}
+	}
+	json_decref(v);
+	return err;
+}
+
+static int skill_user(const struct store_user *u, void *arg)
+{
+	unsigned roles = 0;
+
+	if (acct_roles_parse(u->roles, &roles) || !(roles & ACCT_ROLE_AGENT))
+		return 0;
+	return skills_of(arg, u->id, u->skills, "agents");
+}
+
+static int skill_queue(const struct store_queue *q, void *arg)
+{
+	return skills_of(arg, q->id, q->skills, "queues");
+}
+
+/* GET .../skills: every skill of the tenant with its agents' levels and its queues' minimums. */
+void api_res_skills(struct api_call *c)
+{
+	json_t *skills = json_object(), *items = json_array(), *s;
+	const char *name;
+	int err = skills && items
+		      ? store_user_list(c->api->conf.store, c->tenant_id, skill_user, skills)
+		      : -ENOMEM;
+
+	if (err >= 0)
+		err = store_queue_list(c->api->conf.store, c->tenant_id, skill_queue, skills);
+	json_object_foreach(skills, name, s)
+	{
+		if (err >= 0 && json_array_append(items, s))
+			err = -ENOMEM;
+	}
+	json_decref(skills);
+	if (err < 0) {
+		json_decref(items);
+		api_store_error(c->req, err, "skills");
+		return;
+	}
+	api_json(c->req, 200, json_pack("{so}", "items", items));
+}

@@ -58,6 +58,8 @@ static const struct route routes[] = {
     {HTTP_GET, "/api/v1/tenants/{tenant}/queues", A_MEMBER, api_res_queues},
     {HTTP_GET, "/api/v1/tenants/{tenant}/queues/{id}", A_MEMBER, api_res_queue_get},
     {HTTP_GET, "/api/v1/tenants/{tenant}/ivr/{id}", A_ADMIN, api_res_ivr_get},
+    {HTTP_GET, "/api/v1/tenants/{tenant}/numbers", A_ADMIN, api_res_numbers},
+    {HTTP_GET, "/api/v1/tenants/{tenant}/skills", A_SUPERVISOR, api_res_skills},
     {HTTP_GET, "/api/v1/tenants/{tenant}/agents", A_SUPERVISOR, api_res_agents},
     {HTTP_GET, "/api/v1/tenants/{tenant}/agents/{id}", A_SELF, api_res_agent_get},
     {HTTP_PUT, "/api/v1/tenants/{tenant}/agents/{id}/state", A_SELF, api_res_agent_put},

@@ -101,14 +101,17 @@ static void live_changed(void *arg, const char *tenant)
 static int live_prometheus(void *arg, struct mbuf *out)
 {
 	struct serve_api *s = arg;
+	int n = mbuf_printf(
+	    out,
+	    "# HELP shenggu_http_connections Open HTTP and WebSocket connections.\n"
+	    "# TYPE shenggu_http_connections gauge\n"
+	    "shenggu_http_connections %zu\n"
+	    "# HELP shenggu_registrations Registered contacts (bindings) of all tenants.\n"
+	    "# TYPE shenggu_registrations gauge\n"
+	    "shenggu_registrations %zu\n",
+	    http_server_connections(s->http), reg_count(serve_reg_reg(s->reg)));
 
-	return mbuf_printf(out,
-			   "# HELP shenggu_http_connections Open HTTP and WebSocket connections.\n"
-			   "# TYPE shenggu_http_connections gauge\n"
-			   "shenggu_http_connections %zu\n",
-			   http_server_connections(s->http)) < 0
-		   ? -ENOMEM
-		   : 0;
+	return n < 0 ? -ENOMEM : 0;
 }
 
 static const struct api_live live = {

@@ -259,6 +259,19 @@ int store_row_audit(const struct store_row *r, store_audit_h *h, void *arg)
 	return h(&a, arg);
 }
 
+int store_row_number(const struct store_row *r, store_number_h *h, void *arg)
+{
+	struct store_number n;
+	const char *num = row_text(r, 0), *tenant = row_text(r, 1), *route = row_text(r, 2);
+
+	if (!num || !tenant || !route)
+		return -ENOMEM;
+	snprintf(n.number, sizeof(n.number), "%s", num);
+	snprintf(n.tenant_id, sizeof(n.tenant_id), "%s", tenant);
+	snprintf(n.route, sizeof(n.route), "%s", route);
+	return h(&n, arg);
+}
+
 int store_row_recording(const struct store_row *r, store_recording_h *h, void *arg)
 {
 	struct store_recording rec = {
@@ -661,6 +674,13 @@ int store_recording_get(struct store *st, const char *path, struct store_recordi
 	if (!st || !path || !out)
 		return -EINVAL;
 	return st->ops->recording_get(st, path, out);
+}
+
+int store_number_list(struct store *st, const char *tenant_id, store_number_h *h, void *arg)
+{
+	if (!st || !tenant_id || !h)
+		return -EINVAL;
+	return st->ops->number_list(st, tenant_id, h, arg);
 }
 
 int store_recording_list(struct store *st, const char *tenant_id, const char *call_uuid,

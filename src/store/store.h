@@ -167,6 +167,10 @@ struct store_number {
 /* Moves the number to @n->tenant_id if another tenant owned it. */
 int store_number_put(struct store *st, const struct store_number *n);
 int store_number_get(struct store *st, const char *number, struct store_number *out);
+/* The numbers of @tenant_id, in number order. Returns how many were
+ * visited, the handler's non-zero return, or -errno. */
+typedef int(store_number_h)(const struct store_number *n, void *arg);
+int store_number_list(struct store *st, const char *tenant_id, store_number_h *h, void *arg);
 
 struct store_user {
 	const char *tenant_id, *id;

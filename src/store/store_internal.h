@@ -98,6 +98,7 @@ struct store_ops {
 	/* Set pending request @id's status: rows changed (0: not pending or none). */
 	int (*seat_request_set)(struct store *st, int64_t id, const char *status, const char *by,
 				int64_t now_ms);
+	int (*number_list)(struct store *st, const char *tenant_id, store_number_h *h, void *arg);
 };
 
 struct store {
@@ -153,6 +154,8 @@ int store_row_binding(const struct store_row *r, store_binding_h *h, void *arg);
 int store_row_cdr(const struct store_row *r, store_cdr_h *h, void *arg);
 /* id, time_ms, tenant_id (NULL for the platform), actor, action, object, detail */
 int store_row_audit(const struct store_row *r, store_audit_h *h, void *arg);
+/* number, tenant_id, route */
+int store_row_number(const struct store_row *r, store_number_h *h, void *arg);
 /* path, tenant_id, call_uuid, duration_ms, bytes, sha256, created_ms */
 int store_row_recording(const struct store_row *r, store_recording_h *h, void *arg);
 /* id, tenant_id, seats, reason, status, requested_by, decided_by, created_ms, decided_ms */

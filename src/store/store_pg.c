@@ -291,6 +291,7 @@ enum stmt_id {
 	S_REC_PUT,
 	S_REC_GET,
 	S_REC_LIST,
+	S_NUMBER_LIST,
 	S_REC_LIST_CALL,
 	S_SEAT_ADD,
 	S_SEAT_LIST,
@@ -384,6 +385,8 @@ static const char *const sql[S_N] = {
 		     " WHERE n.tenant_id IS DISTINCT FROM excluded.tenant_id"
 		     " OR n.route IS DISTINCT FROM excluded.route",
     [S_NUMBER_GET] = "SELECT number, tenant_id, route FROM numbers WHERE number = $1",
+    [S_NUMBER_LIST] = "SELECT number, tenant_id, route FROM numbers WHERE tenant_id = $1"
+		      " ORDER BY number",
     [S_USER_PUT] = "INSERT INTO users AS u (tenant_id, id, name, roles, skills, pw_hash)"
 		   " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant_id, id) DO UPDATE SET"
 		   " name = excluded.name, roles = excluded.roles, skills = excluded.skills,"
@@ -1728,6 +1731,19 @@ static int pg_outbox_list(struct store *st, const char *tenant_id, int64_t after
 	return run_list(pg_of(st), S_OUTBOX_LIST, NV(v), v, outbox_row, &e);
 }
 
+static int number_row(const PGresult *r, const struct each *e)
+{
+	return store_row_number(PG_ROW(r), (store_number_h *)e->h, e->arg);
+}
+
+static int pg_number_list(struct store *st, const char *tenant_id, store_number_h *h, void *arg)
+{
+	struct each e = {tenant_id, (void *)h, arg};
+	const char *v[] = {tenant_id};
+
+	return run_list(pg_of(st), S_NUMBER_LIST, NV(v), v, number_row, &e);
+}
+
 static int recording_row(const PGresult *r, const struct each *e)
 {
 	return store_row_recording(PG_ROW(r), (store_recording_h *)e->h, e->arg);
@@ -1835,6 +1851,7 @@ const struct store_ops store_pg_ops = {
     .recording_put = pg_recording_put,
     .recording_get = pg_recording_get,
     .recording_list = pg_recording_list,
+    .number_list = pg_number_list,
     .seat_request_add = pg_seat_request_add,
     .seat_request_list = pg_seat_request_list,
     .seat_request_set = pg_seat_request_set,

@@ -270,6 +270,7 @@ enum stmt_id {
 	S_REC_PUT,
 	S_REC_GET,
 	S_REC_LIST,
+	S_NUMBER_LIST,
 	S_REC_LIST_CALL,
 	S_SEAT_ADD,
 	S_SEAT_LIST,
@@ -358,6 +359,8 @@ static const char *const sql[S_N] = {
 		     " tenant_id = excluded.tenant_id, route = excluded.route"
 		     " WHERE tenant_id IS NOT excluded.tenant_id OR route IS NOT excluded.route",
     [S_NUMBER_GET] = "SELECT number, tenant_id, route FROM numbers WHERE number = ?1",
+    [S_NUMBER_LIST] = "SELECT number, tenant_id, route FROM numbers WHERE tenant_id = ?1"
+		      " ORDER BY number",
     [S_USER_PUT] = "INSERT INTO users (tenant_id, id, name, roles, skills, pw_hash)"
 		   " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (tenant_id, id) DO UPDATE SET"
 		   " name = excluded.name, roles = excluded.roles, skills = excluded.skills,"
@@ -1806,6 +1809,24 @@ static int sq_outbox_list(struct store *st, const char *tenant_id, int64_t after
 	return each_row(s, q, outbox_row, &e);
 }
 
+static int number_row(sqlite3_stmt *q, const struct each *e)
+{
+	return store_row_number(SQ_ROW(q), (store_number_h *)e->h, e->arg);
+}
+
+static int sq_number_list(struct store *st, const char *tenant_id, store_number_h *h, void *arg)
+{
+	struct sq *s = sq_of(st);
+	struct each e = {tenant_id, (void *)h, arg};
+	sqlite3_stmt *q = NULL;
+	int err = stmt_get(s, S_NUMBER_LIST, &q);
+
+	if (err)
+		return err;
+	bind_text(q, 1, tenant_id);
+	return each_row(s, q, number_row, &e);
+}
+
 static int recording_row(sqlite3_stmt *q, const struct each *e)
 {
 	return store_row_recording(SQ_ROW(q), (store_recording_h *)e->h, e->arg);
@@ -1936,6 +1957,7 @@ static const struct store_ops sqlite_ops = {
     .recording_put = sq_recording_put,
     .recording_get = sq_recording_get,
     .recording_list = sq_recording_list,
+    .number_list = sq_number_list,
     .seat_request_add = sq_seat_request_add,
     .seat_request_list = sq_seat_request_list,
     .seat_request_set = sq_seat_request_set,

@@ -49,6 +49,7 @@ cat >"$tmp/doc.json" <<EOF
       { "id": "admin", "password": "admin-pass-0001", "roles": ["tenant-admin", "supervisor"] }
     ],
     "queues": [{ "id": "loans", "strategy": "longest-idle", "skills": { "loans": 1 } }],
+    "numbers": [{ "number": "8585100001", "route": { "ivr": "main" } }],
     "ivr": [{ "id": "main", "prompt": { "tts": "Welcome." }, "options": { "1": { "queue": "loans" } } }]
   },
   { "id": "beta", "name": "Beta", "domain": "beta.example",
@@ -158,6 +159,8 @@ GET /api/v1/tenants/acme/users/1002          200 200 200 404 404
 GET /api/v1/tenants/acme/queues              200 200 200 200 404
 GET /api/v1/tenants/acme/queues/loans        200 200 200 200 404
 GET /api/v1/tenants/acme/ivr/main            200 200 403 403 404
+GET /api/v1/tenants/acme/numbers             200 200 403 403 404
+GET /api/v1/tenants/acme/skills              200 200 200 403 404
 GET /api/v1/tenants/acme/agents              200 200 200 403 404
 GET /api/v1/tenants/acme/agents/1001         200 200 200 200 404
 GET /api/v1/tenants/acme/agents/1002         200 200 200 404 404
@@ -248,6 +251,11 @@ expect "cdrs: bad from" 400 GET "/api/v1/tenants/acme/cdrs?from=yesterday" "$sup
 body_has '"message":"from: '; check "400 names from" $?
 expect "audit" 200 GET /api/v1/tenants/acme/audit "$admin"
 body_has '"action":"agent.state"' && body_has '"actor":"acme/sup"'; check "audit has who set what" $?
+expect "skills" 200 GET /api/v1/tenants/acme/skills "$sup"
+python3 -c 'import json,sys; d={s["skill"]: s for s in json.load(open(sys.argv[1]))["items"]}; l=d["loans"]; assert l["agents"]=={"1001":5,"1002":5,"1003":5} and l["queues"]=={"loans":1}, d' "$tmp/body"
+check "skills: agents' levels and queues' minimums" $?
+expect "numbers" 200 GET /api/v1/tenants/acme/numbers "$admin"
+body_has '"number":"8585100001","route":{"ivr":"main"}'; check "numbers with their routes" $?
 expect "seat statistics" 200 GET /api/v1/stats/seats "$ops"
 python3 - "$tmp/body" <<'PY'
 import json, sys
@@ -265,6 +273,7 @@ expect "usage: bad period named" 400 GET "/api/v1/tenants/acme/usage?from=5&to=4
 body_has '"message":"from: '; check "400 names from" $?
 expect "prometheus" 200 GET /metrics "$ops"
 body_has '^shenggu_up 1'; check "prometheus text" $?
+body_has '^shenggu_registrations 1$'; check "prometheus counts the registration" $?
 
 # --- limits and encodings
 head -c 1100000 /dev/zero | tr '\0' 'a' >"$tmp/big"

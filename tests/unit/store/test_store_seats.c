@@ -3,8 +3,8 @@
  * on), in SQLite or, with SHENGGU_TEST_PG, PostgreSQL (tmpdb.h): seat
  * requests (added pending, listed newest first per tenant or for all,
  * approved once, which sets the tenant's seats in the same transaction,
- * refused, gone with their tenant) and recordings listed by time or by
- * call.
+ * refused, gone with their tenant), recordings listed by time or by
+ * call, and a tenant's numbers.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -30,7 +30,7 @@ static int tenant(struct store *st, const char *id, const char *domain, uint32_t
 struct seen {
 	int n;
 	int64_t ids[8];
-	char status[8][16];
+	char status[8][STORE_NUMBER_SIZE];
 	uint32_t seats[8];
 };
 
@@ -156,6 +156,46 @@ TEST(test_store_recording_list)
 	TEST_EQUALS(1, store_recording_list(st, "acme", "call-b", 0, 0, on_recording, &seen));
 	TEST_EQUALS(102, seen.seats[0]);
 	TEST_EQUALS(0, store_recording_list(st, "acme", "nosuch", 0, 0, on_recording, &seen));
+out:
+	store_close(st);
+	tmpdb_cleanup(&db);
+	return err;
+}
+
+static int on_number(const struct store_number *n, void *arg)
+{
+	struct seen *s = arg;
+
+	if (s->n < 8)
+		snprintf(s->status[s->n], sizeof(s->status[0]), "%s", n->number);
+	s->n++;
+	return strcmp(n->tenant_id, "acme") ? -EINVAL : 0;
+}
+
+TEST(test_store_number_list)
+{
+	struct tmpdb db = {0};
+	struct store *st = NULL;
+	struct store_number n = {.tenant_id = "acme", .route = "{\"queue\":\"loans\"}"};
+	static const char *const nums[] = {"8585100002", "8585100001", "+8651200003"};
+	struct seen seen = {0};
+	int err = tmpdb_init(&db);
+
+	TEST_ERR(err);
+	TEST_ERR(store_open(&st, db.url, NULL, 0));
+	TEST_ERR(tenant(st, "acme", "acme.example", 0));
+	TEST_ERR(tenant(st, "beta", "beta.example", 0));
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(n.number, sizeof(n.number), "%s", nums[i]);
+		TEST_ASSERT(store_number_put(st, &n) >= 0);
+	}
+	snprintf(n.number, sizeof(n.number), "999");
+	snprintf(n.tenant_id, sizeof(n.tenant_id), "beta");
+	TEST_ASSERT(store_number_put(st, &n) >= 0);
+	TEST_EQUALS(3, store_number_list(st, "acme", on_number, &seen));
+	TEST_STR("+8651200003", str_cstr(seen.status[0]));
+	TEST_STR("8585100001", str_cstr(seen.status[1]));
+	TEST_EQUALS(0, store_number_list(st, "nosuch", on_number, &seen));
 out:
 	store_close(st);
 	tmpdb_cleanup(&db);
