@@ -391,7 +391,10 @@ static int write_more(struct http_req *r)
 	return 1;
 }
 
-/* The answer is written: free the request, ready the connection for the next. */
+/*
+ * The answer is written: free the request and ready the connection for the
+ * next one. -1 when it must close instead (no keep-alive).
+ */
 static int finish(struct http_req *r)
 {
 	struct lws *wsi = r->wsi;
@@ -401,25 +404,30 @@ static int finish(struct http_req *r)
 	return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
+/* Drop @r and close its connection once lws is back in its loop. */
+static void abort_answer(struct http_req *r)
+{
+	lws_set_timeout(r->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+	r->conn->req = NULL;
+	req_free(r);
+}
+
 /* Start writing the prepared answer of @r (on the loop thread). */
 static int start_answer(struct http_req *r)
 {
+	struct lws *wsi = r->wsi;
 	int n = write_more(r);
 
 	if (n < 0) {
-		lws_set_timeout(r->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
-		r->conn->req = NULL;
-		req_free(r);
+		abort_answer(r);
 		return -EPIPE;
 	}
 	if (n == 0) {
-		lws_callback_on_writable(r->wsi);
+		lws_callback_on_writable(wsi);
 		return 0;
 	}
-	if (finish(r) < 0)
-		/* No keep-alive: lws closes it once the answer is out. */
-		lws_set_timeout(r->conn ? lws_get_network_wsi(r->wsi) : NULL,
-				PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+	if (finish(r) < 0) /* no keep-alive: close once the answer is out */
+		lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
 	return 0;
 }
 
@@ -467,9 +475,7 @@ int http_respond(struct http_req *r, int status, const char *ctype, const char *
 fail:
 	log_warn("answer %d to %s %.*s not sent err=%d", status, r->method_name, STR_FMT(&r->path),
 		 err);
-	lws_set_timeout(r->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
-	r->conn->req = NULL;
-	req_free(r);
+	abort_answer(r);
 	return err;
 }
 
@@ -561,9 +567,7 @@ int http_respond_fd(struct http_req *r, int fd, const char *ctype, const char *h
 			  r->out + LWS_PRE + HDR_SPACE);
 	}
 	if (hl < 0) {
-		r->conn->req = NULL;
-		lws_set_timeout(r->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
-		req_free(r);
+		abort_answer(r);
 		return hl;
 	}
 	if (r->method == HTTP_HEAD || !r->fd_left) {
@@ -711,7 +715,7 @@ static int ws_open(struct http_server *s, struct lws *wsi, struct conn *c)
 	int len = lws_hdr_copy(wsi, path, sizeof(path), WSI_TOKEN_GET_URI), status;
 	void *user = NULL;
 
-	if (len <= 0 || strcmp(path, s->conf.ws_path) || !s->conf.on_ws_open)
+	if (!c || len <= 0 || strcmp(path, s->conf.ws_path) || !s->conf.on_ws_open)
 		return -1;
 	r = req_new(s, wsi, path, (size_t)len);
 	if (!r)
@@ -720,12 +724,13 @@ static int ws_open(struct http_server *s, struct lws *wsi, struct conn *c)
 	c->ws.wsi = wsi;
 	c->ws.srv = s;
 	status = s->conf.on_ws_open(s->conf.arg, &c->ws, r, &user);
-	req_free(r);
 	if (status) {
-		log_debug("WebSocket from %s refused: %d", r == NULL ? "?" : "client", status);
+		log_debug("WebSocket from %s refused: %d", r->peer, status);
 		c->kind = CONN_HTTP;
-		return -1;
 	}
+	req_free(r);
+	if (status)
+		return -1;
 	c->ws.user = user;
 	return 0;
 }
@@ -943,7 +948,7 @@ int http_server_alloc(struct http_server **sp, const struct http_conf *conf, str
 	if (strchr(conf->host, ':'))
 		info.options &= ~(uint64_t)LWS_SERVER_OPTION_DISABLE_IPV6;
 	info.iface = conf->host;
-	info.port = conf->port ? conf->port : CONTEXT_PORT_NO_LISTEN_SERVER;
+	info.port = conf->port;
 	info.protocols = s->protocols;
 	info.user = s;
 	info.server_string = "Shenggu";

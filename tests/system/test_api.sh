@@ -92,6 +92,10 @@ login() { # login TENANT USER PASSWORD -> token
 # --- public endpoints and plain errors
 expect "health" 200 GET /api/v1/health ""
 body_has '"status":"ok"'; check "health says ok" $?
+curl -s --max-time 5 --http1.0 "$base/api/v1/health" | grep -q '"status":"ok"'
+check "HTTP/1.0 (no keep-alive)" $?
+[[ $(curl -s --max-time 5 -H 'Connection: close' "$base/api/v1/health" "$base/api/v1/health" | grep -o '"status":"ok"' | wc -l) -eq 2 ]]
+check "Connection: close, twice" $?
 expect "no such endpoint" 404 GET /api/v1/nothing ""
 body_has '"message":"path: no such endpoint"'; check "404 names the path" $?
 expect "405 on a known path" 405 DELETE /api/v1/health ""
