@@ -83,6 +83,7 @@ struct http_req {
 	struct mbuf body;
 	bool dispatched; /* handed to the application */
 	bool too_large;
+	bool close; /* the client sent "Connection: close" (RFC 9112 §9.6) */
 	/* the answer being written */
 	uint8_t *out; /* LWS_PRE + headers + body, or a chunk buffer */
 	size_t out_len, out_pos;
@@ -195,6 +196,12 @@ static struct http_req *req_new(struct http_server *s, struct lws *wsi, const ch
 	for (int h = 0; h < HTTP_HDR_COUNT_; h++)
 		if (copy_hdr(r, wsi, hdr_tokens[h], &r->hdr[h]))
 			goto fail;
+	{
+		char conn[64];
+		int n = lws_hdr_copy(wsi, conn, sizeof(conn), WSI_TOKEN_CONNECTION);
+
+		r->close = n > 0 && strcasestr(conn, "close");
+	}
 	if (lws_get_peer_simple(wsi, r->peer, sizeof(r->peer)) == NULL)
 		snprintf(r->peer, sizeof(r->peer), "?");
 	return r;
@@ -348,6 +355,9 @@ static int head(struct http_req *r, int status, const char *ctype, const char *h
 		return -ENOSPC;
 	if (add_headers(r->wsi, headers, &p, end))
 		return -ENOSPC;
+	if (r->close && lws_add_http_header_by_token(r->wsi, WSI_TOKEN_CONNECTION,
+						     (const unsigned char *)"close", 5, &p, end))
+		return -ENOSPC;
 	if (lws_finalize_http_header(r->wsi, &p, end))
 		return -ENOSPC;
 	return (int)(p - start);
@@ -398,10 +408,12 @@ static int write_more(struct http_req *r)
 static int finish(struct http_req *r)
 {
 	struct lws *wsi = r->wsi;
+	bool close = r->close;
 
 	r->conn->req = NULL;
 	req_free(r);
-	return lws_http_transaction_completed(wsi) ? -1 : 0;
+	/* lws keeps an HTTP/1.1 connection whatever the client asked. */
+	return lws_http_transaction_completed(wsi) || close ? -1 : 0;
 }
 
 /* Drop @r and close its connection once lws is back in its loop. */
