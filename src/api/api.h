@@ -51,6 +51,9 @@ struct api_live {
 	int (*queues)(void *arg, const char *tenant, const char *queue, json_t **out);
 	/* Calls of @tenant in progress, with queue positions, as a JSON array. */
 	int (*calls)(void *arg, const char *tenant, json_t **out);
+	/* End call @uuid of @tenant; with @agent, only a call that agent is on.
+	 * 0 or -ENOENT. */
+	int (*hangup)(void *arg, const char *tenant, const char *uuid, const char *agent);
 	/* Agents of @tenant logged in now (seats in use) into *@n; 0 or -errno. */
 	int (*seats_in_use)(void *arg, const char *tenant, uint32_t *n);
 	/* @tenant's configuration changed through the API: reload what is cached. */

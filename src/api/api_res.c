@@ -448,6 +448,30 @@ void api_res_calls(struct api_call *c)
 	live_array(c, err, arr, false, "call");
 }
 
+/*
+ * DELETE .../calls/{id}: hang up. A supervisor any call of the tenant, an
+ * agent only the call it is on (another is 404, as for a call that is not).
+ */
+void api_res_call_hangup(struct api_call *c)
+{
+	const struct api_live *l = c->api->conf.live;
+	bool agent =
+	    !(c->who->roles & (ACCT_ROLE_OPERATOR | ACCT_ROLE_TENANT_ADMIN | ACCT_ROLE_SUPERVISOR));
+	int err;
+
+	if (!l || !l->hangup) {
+		live_missing(c);
+		return;
+	}
+	err = l->hangup(c->api->conf.live_arg, c->tenant_id, c->id_s, agent ? c->who->user : NULL);
+	if (err) {
+		api_error(c->req, 404, "not_found", "id: no such call");
+		return;
+	}
+	api_audit(c, "call.hangup", c->id_s, NULL);
+	http_respond(c->req, 204, NULL, NULL, NULL, 0);
+}
+
 /* --- records --- */
 
 struct cdr_filter {
@@ -474,12 +498,13 @@ static int cdr_add(const struct store_cdr *r, void *arg)
 		f->more = true;
 		return 1; /* stop: one more than a page tells there is a next one */
 	}
-	v = json_pack("{sssssssssssssIsIsIsIsssisssss}", "uuid", r->uuid, "caller", r->caller,
-		      "callee", r->callee, "route", r->route, "ivr_path", r->ivr_path, "agent",
-		      r->agent, "start_ms", (json_int_t)r->start_ms, "answer_ms",
-		      (json_int_t)r->answer_ms, "bridge_ms", (json_int_t)r->bridge_ms, "end_ms",
-		      (json_int_t)r->end_ms, "hangup_side", r->hangup_side, "status",
-		      (int)r->status, "cause", r->cause, "recording", r->recording);
+	v = json_pack("{ss ss ss ss ss ss sI sI sI sI ss si ss ss ss ss}", "uuid", r->uuid,
+		      "caller", r->caller, "callee", r->callee, "route", r->route, "ivr_path",
+		      r->ivr_path, "agent", r->agent, "start_ms", (json_int_t)r->start_ms,
+		      "answer_ms", (json_int_t)r->answer_ms, "bridge_ms", (json_int_t)r->bridge_ms,
+		      "end_ms", (json_int_t)r->end_ms, "hangup_side", r->hangup_side, "status",
+		      (int)r->status, "cause", r->cause, "recording", r->recording, "disposition",
+		      r->disposition ? r->disposition : "", "notes", r->notes ? r->notes : "");
 	return json_array_append_new(f->items, v) ? -ENOMEM : 0;
 }
 
@@ -523,6 +548,68 @@ void api_res_cdrs(struct api_call *c)
 	api_json(c->req, 200,
 		 json_pack("{soso}", "items", f.items, "next_offset",
 			   f.more ? json_integer((json_int_t)(f.offset + f.limit)) : json_null()));
+}
+
+/* A short text field: 0 and *@out, or an answer of 400 naming @name. */
+static int text_field(struct api_call *c, json_t *body, const char *name, size_t min, size_t max,
+		      const char **out)
+{
+	json_t *v = json_object_get(body, name);
+	const char *s = json_string_value(v);
+
+	if (!v && !min) {
+		*out = "";
+		return 0;
+	}
+	if (!s || strlen(s) < min || strlen(s) > max) {
+		api_error(c->req, 400, "invalid", "%s: expected a string of %zu to %zu bytes", name,
+			  min, max);
+		return -EINVAL;
+	}
+	for (const char *p = s; *p; p++) {
+		if ((unsigned char)*p < 0x20 && *p != '\n' && *p != '\t') {
+			api_error(c->req, 400, "invalid", "%s: control characters", name);
+			return -EINVAL;
+		}
+	}
+	*out = s;
+	return 0;
+}
+
+/*
+ * PUT .../cdrs/{id}/wrapup {"disposition": "sale", "notes": "..."}: the
+ * agent's wrap-up of a call it answered (a supervisor: of any call).
+ */
+void api_res_cdr_wrapup(struct api_call *c)
+{
+	json_t *body = api_body_object(c->req);
+	bool agent =
+	    !(c->who->roles & (ACCT_ROLE_OPERATOR | ACCT_ROLE_TENANT_ADMIN | ACCT_ROLE_SUPERVISOR));
+	const char *disposition, *notes;
+	int err;
+
+	if (!body)
+		return;
+	if (!text_field(c, body, "disposition", 1, 64, &disposition) &&
+	    !text_field(c, body, "notes", 0, 2000, &notes)) {
+		err = store_cdr_wrapup(c->api->conf.store, c->tenant_id, c->id_s,
+				       agent ? c->who->user : NULL, disposition, notes);
+		if (err == -ENOENT) {
+			api_error(c->req, 404, "not_found", "id: no such call");
+		} else if (err) {
+			api_store_error(c->req, err, "id");
+		} else {
+			api_audit(c, "cdr.wrapup", c->id_s,
+				  json_pack("{ss}", "disposition", disposition));
+			api_publish(
+			    c->api, c->tenant_id, "task.wrapup", c->who->user,
+			    json_pack("{ssss}", "uuid", c->id_s, "disposition", disposition));
+			api_json(c->req, 200,
+				 json_pack("{ssssss}", "uuid", c->id_s, "disposition", disposition,
+					   "notes", notes));
+		}
+	}
+	json_decref(body);
 }
 
 static int qlog_add(int64_t time_s, const char *line, void *arg)

@@ -366,7 +366,8 @@ static int start_http(struct serve *s, const struct opts *o, const char *db)
 	struct serve_api_conf conf = {.web_dir = o->web,
 				      .db_url = db,
 				      .data_dir = o->data,
-				      .journal = serve_call_journal(s->call)};
+				      .journal = serve_call_journal(s->call),
+				      .call = s->call};
 	struct sockaddr_storage ss;
 	char *host = s->http_host, errbuf[256];
 	struct stat sb;

@@ -12,6 +12,7 @@
 #include "base/mem.h"
 #include "cmd/serve_acd.h"
 #include "cmd/serve_api.h"
+#include "cmd/serve_call.h"
 #include "cmd/serve_journal.h"
 #include "cmd/serve_hook.h"
 #include "cmd/serve_reg.h"
@@ -19,6 +20,7 @@
 #include "qlog/qlog.h"
 
 struct serve_api {
+	struct serve_call *call;
 	struct serve_acd *acd;
 	struct serve_journal *journal;
 	struct serve_reg *reg;
@@ -70,11 +72,39 @@ static int live_queues(void *arg, const char *tenant, const char *queue, json_t 
 	return serve_acd_queues_json(s->acd, tenant, queue, out);
 }
 
+/* Every call of the tenant, with the ACD's view (queue, position, wait) where it holds it. */
 static int live_calls(void *arg, const char *tenant, json_t **out)
 {
 	struct serve_api *s = arg;
+	json_t *calls = NULL, *queued = NULL, *c, *q;
+	size_t i, j;
+	int err = serve_call_list_json(s->call, tenant, &calls);
 
-	return serve_acd_calls_json(s->acd, tenant, out);
+	if (!err)
+		err = serve_acd_calls_json(s->acd, tenant, &queued);
+	json_array_foreach(calls, i, c)
+	{
+		json_array_foreach(queued, j, q)
+		{
+			if (json_equal(json_object_get(c, "uuid"), json_object_get(q, "uuid")) &&
+			    json_object_update_missing(c, q))
+				err = -ENOMEM;
+		}
+	}
+	json_decref(queued);
+	if (err) {
+		json_decref(calls);
+		return err;
+	}
+	*out = calls;
+	return 0;
+}
+
+static int live_hangup(void *arg, const char *tenant, const char *uuid, const char *agent)
+{
+	struct serve_api *s = arg;
+
+	return serve_call_hangup(s->call, tenant, uuid, agent);
 }
 
 static int live_seats_in_use(void *arg, const char *tenant, uint32_t *n)
@@ -119,6 +149,7 @@ static const struct api_live live = {
     .agent_set = live_agent_set,
     .queues = live_queues,
     .calls = live_calls,
+    .hangup = live_hangup,
     .seats_in_use = live_seats_in_use,
     .audit = live_audit,
     .changed = live_changed,
@@ -232,6 +263,7 @@ int serve_api_alloc(struct serve_api **sp, const struct serve_api_conf *conf, st
 		return -ENOMEM;
 	s->acd = acd;
 	s->journal = conf->journal;
+	s->call = conf->call;
 	s->reg = reg;
 	ac.live_arg = s;
 	if (conf->db_url) {

@@ -16,6 +16,7 @@ struct store;
 struct serve_acd;
 struct serve_reg;
 struct serve_journal;
+struct serve_call;
 struct serve_api;
 
 struct serve_api_conf {
@@ -25,6 +26,7 @@ struct serve_api_conf {
 	const char *openapi;	       /* the OpenAPI document's file */
 	const char *data_dir;	       /* the data folder: recordings */
 	struct serve_journal *journal; /* audit entries are written through it */
+	struct serve_call *call;       /* the calls: listed, hung up */
 	const char *db_url; /* webhooks' own connections (serve_hook.h); NULL: no webhooks */
 };
 

@@ -1536,3 +1536,47 @@ void serve_call_free(struct serve_call *sc)
 	pthread_mutex_destroy(&sc->mu);
 	mem_free(sc);
 }
+
+/* ---- for the API ---- */
+
+int serve_call_list_json(struct serve_call *sc, const char *tenant, json_t **out)
+{
+	json_t *arr = json_array();
+	size_t it = 0;
+	struct str k;
+	void *v;
+
+	if (!arr)
+		return -ENOMEM;
+	while (hash_next(sc->by_uuid, &it, &k, &v)) {
+		struct capp *a = v;
+		const char *t = call_tenant(a->c), *agent = call_agent(a->c);
+		json_t *o;
+
+		if (!t || strcmp(t, tenant))
+			continue;
+		o = json_pack("{sssssbsbssss}", "uuid", a->uuid, "caller",
+			      call_caller(a->c) ? call_caller(a->c) : "", "answered",
+			      call_answered(a->c), "queued", a->queued, "agent", agent ? agent : "",
+			      "ivr_path", a->path);
+		if (!o || json_array_append_new(arr, o)) {
+			json_decref(arr);
+			return -ENOMEM;
+		}
+	}
+	*out = arr;
+	return 0;
+}
+
+int serve_call_hangup(struct serve_call *sc, const char *tenant, const char *uuid,
+		      const char *agent)
+{
+	struct capp *a = capp_by_uuid(sc, uuid);
+	const char *t = a ? call_tenant(a->c) : NULL, *who = a ? call_agent(a->c) : NULL;
+
+	/* Another tenant's call, or (for an agent) a call it is not on: none. */
+	if (!a || !t || strcmp(t, tenant) || (agent && (!who || strcmp(who, agent))))
+		return -ENOENT;
+	call_hangup(a->c, 480, "api-hangup");
+	return 0;
+}

@@ -22,6 +22,8 @@
 #include <stdbool.h>
 #include <sys/socket.h>
 
+#include <jansson.h>
+
 #include "loop/loop.h"
 #include "reg/reg.h"
 #include "sip/sip_tx.h"
@@ -55,6 +57,16 @@ void serve_call_free(struct serve_call *sc);
 
 /* The ACD the calls go through (borrowed: lives as long as @sc). */
 struct serve_acd *serve_call_acd(struct serve_call *sc);
+/*
+ * The calls of @tenant now, as a JSON array (the caller owns *@out): uuid,
+ * caller, answered, queued (the ACD holds it), the agent bridged, the IVR
+ * path. 0 or -ENOMEM.
+ */
+int serve_call_list_json(struct serve_call *sc, const char *tenant, json_t **out);
+/* End call @uuid of @tenant (BYE, or 480 when unanswered); with @agent, only
+ * a call that agent is on. 0, or -ENOENT (no such call: nothing leaks). */
+int serve_call_hangup(struct serve_call *sc, const char *tenant, const char *uuid,
+		      const char *agent);
 /* The journal that writes CDRs and the like (borrowed, as the ACD). */
 struct serve_journal *serve_call_journal(struct serve_call *sc);
 

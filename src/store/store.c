@@ -235,10 +235,12 @@ int store_row_cdr(const struct store_row *r, store_cdr_h *h, void *arg)
 	    .status = row_u32(r, 12),
 	    .cause = row_text(r, 13),
 	    .recording = row_text(r, 14),
+	    .disposition = row_text(r, 15),
+	    .notes = row_text(r, 16),
 	};
 
 	if (!c.uuid || !c.tenant_id || !c.caller || !c.callee || !c.route || !c.ivr_path ||
-	    !c.agent || !c.hangup_side || !c.cause || !c.recording)
+	    !c.agent || !c.hangup_side || !c.cause || !c.recording || !c.disposition || !c.notes)
 		return -ENOMEM;
 	return h(&c, arg);
 }
@@ -674,6 +676,17 @@ int store_recording_get(struct store *st, const char *path, struct store_recordi
 	if (!st || !path || !out)
 		return -EINVAL;
 	return st->ops->recording_get(st, path, out);
+}
+
+int store_cdr_wrapup(struct store *st, const char *tenant_id, const char *uuid, const char *agent,
+		     const char *disposition, const char *notes)
+{
+	int n;
+
+	if (!st || !tenant_id || !uuid || !disposition || !notes)
+		return -EINVAL;
+	n = st->ops->cdr_wrapup(st, tenant_id, uuid, agent, disposition, notes);
+	return n < 0 ? n : n ? 0 : -ENOENT;
 }
 
 int store_number_list(struct store *st, const char *tenant_id, store_number_h *h, void *arg)

@@ -383,11 +383,21 @@ struct store_cdr {
 	unsigned status;	 /* 200 when answered, else the final status sent */
 	const char *cause;	 /* "normal", "cancel", "no-answer", "rtp-timeout"... */
 	const char *recording;	 /* the recording's path, "" when none */
+	/* The agent's wrap-up (store_cdr_wrapup()): list only, "" until set. */
+	const char *disposition, *notes;
 };
 
 typedef int(store_cdr_h)(const struct store_cdr *c, void *arg);
 
 int store_cdr_put(struct store *st, const struct store_cdr *c);
+/*
+ * The wrap-up of call @uuid of @tenant_id: the agent's disposition and
+ * notes, replacing earlier ones. With @agent (not NULL), only a call that
+ * agent answered. 0, or -ENOENT (no such call, or not that agent's: the
+ * CDR may not be written yet, a few ms after the call ended).
+ */
+int store_cdr_wrapup(struct store *st, const char *tenant_id, const char *uuid, const char *agent,
+		     const char *disposition, const char *notes);
 /*
  * The records of @tenant_id that started in [@from_ms, @to_ms), oldest
  * first. Returns how many were visited, or the handler's non-zero return,

@@ -99,6 +99,9 @@ struct store_ops {
 	int (*seat_request_set)(struct store *st, int64_t id, const char *status, const char *by,
 				int64_t now_ms);
 	int (*number_list)(struct store *st, const char *tenant_id, store_number_h *h, void *arg);
+	/* Rows changed. */
+	int (*cdr_wrapup)(struct store *st, const char *tenant_id, const char *uuid,
+			  const char *agent, const char *disposition, const char *notes);
 };
 
 struct store {
@@ -150,7 +153,8 @@ int store_row_presence(const struct store_row *r, const char *tenant_id, store_p
 /* tenant_id, aor, contact, expires_at, call_id, cseq, path, received, instance */
 int store_row_binding(const struct store_row *r, store_binding_h *h, void *arg);
 /* uuid, tenant_id, caller, callee, route, ivr_path, agent, start_ms,
- * answer_ms, bridge_ms, end_ms, hangup_side, status, cause, recording */
+ * answer_ms, bridge_ms, end_ms, hangup_side, status, cause, recording, disposition,
+ * notes */
 int store_row_cdr(const struct store_row *r, store_cdr_h *h, void *arg);
 /* id, time_ms, tenant_id (NULL for the platform), actor, action, object, detail */
 int store_row_audit(const struct store_row *r, store_audit_h *h, void *arg);

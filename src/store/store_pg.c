@@ -241,6 +241,9 @@ static const struct {
 	"  decided_ms BIGINT NOT NULL DEFAULT 0);"
 	"CREATE INDEX seat_requests_tenant ON seat_requests(tenant_id, id);"
 	"CREATE INDEX recordings_call ON recordings(tenant_id, call_uuid);"},
+    /* The agent's wrap-up on the CDR. */
+    {10, "ALTER TABLE cdrs ADD COLUMN disposition TEXT NOT NULL DEFAULT '';"
+	 "ALTER TABLE cdrs ADD COLUMN notes TEXT NOT NULL DEFAULT '';"},
 };
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
@@ -292,6 +295,7 @@ enum stmt_id {
 	S_REC_GET,
 	S_REC_LIST,
 	S_NUMBER_LIST,
+	S_CDR_WRAPUP,
 	S_REC_LIST_CALL,
 	S_SEAT_ADD,
 	S_SEAT_LIST,
@@ -385,6 +389,8 @@ static const char *const sql[S_N] = {
 		     " WHERE n.tenant_id IS DISTINCT FROM excluded.tenant_id"
 		     " OR n.route IS DISTINCT FROM excluded.route",
     [S_NUMBER_GET] = "SELECT number, tenant_id, route FROM numbers WHERE number = $1",
+    [S_CDR_WRAPUP] = "UPDATE cdrs SET disposition = $4, notes = $5"
+		     " WHERE tenant_id = $1 AND uuid = $2 AND ($3::text IS NULL OR agent = $3)",
     [S_NUMBER_LIST] = "SELECT number, tenant_id, route FROM numbers WHERE tenant_id = $1"
 		      " ORDER BY number",
     [S_USER_PUT] = "INSERT INTO users AS u (tenant_id, id, name, roles, skills, pw_hash)"
@@ -450,7 +456,8 @@ static const char *const sql[S_N] = {
 		  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
 		  " ON CONFLICT (uuid) DO NOTHING",
     [S_CDR_LIST] = "SELECT uuid, tenant_id, caller, callee, route, ivr_path, agent, start_ms,"
-		   " answer_ms, bridge_ms, end_ms, hangup_side, status, cause, recording"
+		   " answer_ms, bridge_ms, end_ms, hangup_side, status, cause, recording,"
+		   " disposition, notes"
 		   " FROM cdrs WHERE tenant_id = $1 AND start_ms >= $2 AND start_ms < $3"
 		   " ORDER BY start_ms, uuid",
     [S_REC_PUT] = "INSERT INTO recordings (path, tenant_id, call_uuid, duration_ms, bytes,"
@@ -1731,6 +1738,14 @@ static int pg_outbox_list(struct store *st, const char *tenant_id, int64_t after
 	return run_list(pg_of(st), S_OUTBOX_LIST, NV(v), v, outbox_row, &e);
 }
 
+static int pg_cdr_wrapup(struct store *st, const char *tenant_id, const char *uuid,
+			 const char *agent, const char *disposition, const char *notes)
+{
+	const char *v[] = {tenant_id, uuid, agent, disposition, notes};
+
+	return run_write(pg_of(st), S_CDR_WRAPUP, NV(v), v);
+}
+
 static int number_row(const PGresult *r, const struct each *e)
 {
 	return store_row_number(PG_ROW(r), (store_number_h *)e->h, e->arg);
@@ -1852,6 +1867,7 @@ const struct store_ops store_pg_ops = {
     .recording_get = pg_recording_get,
     .recording_list = pg_recording_list,
     .number_list = pg_number_list,
+    .cdr_wrapup = pg_cdr_wrapup,
     .seat_request_add = pg_seat_request_add,
     .seat_request_list = pg_seat_request_list,
     .seat_request_set = pg_seat_request_set,

@@ -219,6 +219,9 @@ static const struct {
 	"  decided_ms INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX seat_requests_tenant ON seat_requests(tenant_id, id);"
 	"CREATE INDEX recordings_call ON recordings(tenant_id, call_uuid);"},
+    /* The agent's wrap-up on the CDR. */
+    {10, "ALTER TABLE cdrs ADD COLUMN disposition TEXT NOT NULL DEFAULT '';"
+	 "ALTER TABLE cdrs ADD COLUMN notes TEXT NOT NULL DEFAULT '';"},
 };
 
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
@@ -271,6 +274,7 @@ enum stmt_id {
 	S_REC_GET,
 	S_REC_LIST,
 	S_NUMBER_LIST,
+	S_CDR_WRAPUP,
 	S_REC_LIST_CALL,
 	S_SEAT_ADD,
 	S_SEAT_LIST,
@@ -359,6 +363,8 @@ static const char *const sql[S_N] = {
 		     " tenant_id = excluded.tenant_id, route = excluded.route"
 		     " WHERE tenant_id IS NOT excluded.tenant_id OR route IS NOT excluded.route",
     [S_NUMBER_GET] = "SELECT number, tenant_id, route FROM numbers WHERE number = ?1",
+    [S_CDR_WRAPUP] = "UPDATE cdrs SET disposition = ?4, notes = ?5"
+		     " WHERE tenant_id = ?1 AND uuid = ?2 AND (?3 IS NULL OR agent = ?3)",
     [S_NUMBER_LIST] = "SELECT number, tenant_id, route FROM numbers WHERE tenant_id = ?1"
 		      " ORDER BY number",
     [S_USER_PUT] = "INSERT INTO users (tenant_id, id, name, roles, skills, pw_hash)"
@@ -422,7 +428,8 @@ static const char *const sql[S_N] = {
 		  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
 		  " ON CONFLICT (uuid) DO NOTHING",
     [S_CDR_LIST] = "SELECT uuid, tenant_id, caller, callee, route, ivr_path, agent, start_ms,"
-		   " answer_ms, bridge_ms, end_ms, hangup_side, status, cause, recording"
+		   " answer_ms, bridge_ms, end_ms, hangup_side, status, cause, recording,"
+		   " disposition, notes"
 		   " FROM cdrs WHERE tenant_id = ?1 AND start_ms >= ?2 AND start_ms < ?3"
 		   " ORDER BY start_ms, uuid",
     [S_REC_PUT] = "INSERT INTO recordings (path, tenant_id, call_uuid, duration_ms, bytes,"
@@ -1809,6 +1816,22 @@ static int sq_outbox_list(struct store *st, const char *tenant_id, int64_t after
 	return each_row(s, q, outbox_row, &e);
 }
 
+static int sq_cdr_wrapup(struct store *st, const char *tenant_id, const char *uuid,
+			 const char *agent, const char *disposition, const char *notes)
+{
+	struct sq *s = sq_of(st);
+	sqlite3_stmt *q = NULL;
+	int err = stmt_get(s, S_CDR_WRAPUP, &q);
+
+	if (err)
+		return err;
+	bind_text(q, 1, tenant_id);
+	bind_text(q, 2, uuid);
+	bind_text(q, 3, agent);
+	bind_text(q, 4, disposition);
+	return step_changes(s, q, bind_text(q, 5, notes));
+}
+
 static int number_row(sqlite3_stmt *q, const struct each *e)
 {
 	return store_row_number(SQ_ROW(q), (store_number_h *)e->h, e->arg);
@@ -1958,6 +1981,7 @@ static const struct store_ops sqlite_ops = {
     .recording_get = sq_recording_get,
     .recording_list = sq_recording_list,
     .number_list = sq_number_list,
+    .cdr_wrapup = sq_cdr_wrapup,
     .seat_request_add = sq_seat_request_add,
     .seat_request_list = sq_seat_request_list,
     .seat_request_set = sq_seat_request_set,

@@ -39,6 +39,7 @@ cat >"$tmp/doc.json" <<EOF
 { "operators": [{ "id": "ops", "name": "Operator", "password": "operator-pass-1" }],
   "tenants": [
   { "id": "acme", "name": "ACME", "domain": "acme.example", "seats": 2,
+    "trunks": [{ "id": "lo", "from": ["127.0.0.1"] }],
     "district": "Guanshanhu", "park": "Big Data Park",
     "pause_reasons": { "2": "break" },
     "users": [
@@ -171,7 +172,9 @@ GET /api/v1/tenants/acme/agents/1002         200 200 200 404 404
 GET /api/v1/tenants/acme/metrics             200 200 200 200 404
 GET /api/v1/tenants/acme/metrics/queues/loans 200 200 200 200 404
 GET /api/v1/tenants/acme/calls               200 200 200 403 404
+DELETE /api/v1/tenants/acme/calls/nocall     404 404 404 404 404
 GET /api/v1/tenants/acme/cdrs                200 200 200 200 404
+PUT /api/v1/tenants/acme/cdrs/nocall/wrapup  400 400 400 400 404
 GET /api/v1/tenants/acme/queue_log           200 200 200 403 404
 GET /api/v1/tenants/acme/audit               200 200 403 403 404
 GET /api/v1/usage                            200 403 403 403 403
@@ -325,6 +328,37 @@ for i in 1 2 3 4 5; do req POST /api/v1/login "" '{"tenant":"beta","user":"admin
 got=$(curl -s --max-time 10 -D "$tmp/h" -o "$tmp/body" -w '%{http_code}' -X POST "$base/api/v1/login" --data-binary '{"tenant":"beta","user":"admin","password":"beta-admin-pass"}')
 check "throttled after 5 failures (429)" "$([[ "$got" == 429 ]] && echo 0 || echo 1)"
 grep -qi '^retry-after: [0-9]' "$tmp/h"; check "429 says Retry-After" $?
+
+# --- a call in progress, listed and hung up through the API
+timeout 60 sipp -sf tests/system/sipp/call_answered_wait.xml -m 1 -i 127.0.0.1 -p "$(free_port)" \
+    -mp "$(free_port)" -key number 8585100001 -timeout 40 -timeout_error -nostdin \
+    127.0.0.1:"$port" >"$tmp/caller.out" 2>&1 &
+cpid=$!
+uuid=""
+for _ in $(seq 1 100); do
+    req GET /api/v1/tenants/acme/calls "$sup" >/dev/null
+    uuid=$(python3 -c 'import json,sys; i=json.load(open(sys.argv[1]))["items"]; print(i[0]["uuid"] if i else "")' "$tmp/body")
+    [[ -n "$uuid" ]] && break
+    sleep 0.1
+done
+[[ -n "$uuid" ]]; check "the call is listed" $?
+expect "an agent may not hang up another's call" 404 DELETE "/api/v1/tenants/acme/calls/$uuid" "$a1"
+expect "a foreign tenant may not either" 404 DELETE "/api/v1/tenants/acme/calls/$uuid" "$beta"
+expect "the supervisor hangs it up" 204 DELETE "/api/v1/tenants/acme/calls/$uuid" "$sup"
+wait "$cpid"; check "the caller got BYE" $?
+
+# --- its wrap-up on the CDR (the CDR lands a few ms after the call)
+for _ in $(seq 1 50); do
+    [[ "$(req PUT "/api/v1/tenants/acme/cdrs/$uuid/wrapup" "$sup" '{"disposition":"sale","notes":"gold card"}')" == 200 ]] && break
+    sleep 0.1
+done
+body_has '"disposition":"sale"'; check "the supervisor's wrap-up is stored" $?
+expect "an agent's wrap-up of a call it did not answer" 404 PUT "/api/v1/tenants/acme/cdrs/$uuid/wrapup" "$a1" '{"disposition":"x"}'
+expect "wrap-up without a disposition" 400 PUT "/api/v1/tenants/acme/cdrs/$uuid/wrapup" "$sup" '{"notes":"x"}'
+body_has '"message":"disposition: '; check "400 names disposition" $?
+expect "the CDR shows it" 200 GET /api/v1/tenants/acme/cdrs "$sup"
+python3 -c 'import json,sys; c=[c for c in json.load(open(sys.argv[1]))["items"] if c["uuid"]==sys.argv[2]][0]; assert c["disposition"]=="sale" and c["notes"]=="gold card" and c["cause"]=="api-hangup", c' "$tmp/body" "$uuid"
+check "the CDR has the disposition, the notes and the API's hang-up" $?
 
 # --- restart: tokens and the audit log are durable
 kill -9 "$pid"; wait "$pid" 2>/dev/null

@@ -354,7 +354,9 @@ TEST(test_store_acct_migrate_v6_to_v7)
 	TEST_ERR(store_open(&st, db.url, NULL, 0));
 	TEST_ERR(acme_with_user(st, NULL));
 	st = store_close(st);
-	TEST_ERR(tmpdb_exec(&db, "DROP TABLE seat_requests; DROP INDEX recordings_call;"
+	TEST_ERR(tmpdb_exec(&db, "ALTER TABLE cdrs DROP COLUMN notes;"
+				 "ALTER TABLE cdrs DROP COLUMN disposition;"
+				 "DROP TABLE seat_requests; DROP INDEX recordings_call;"
 				 "DROP TABLE webhook_outbox; DROP TABLE webhooks;"
 				 "DROP TABLE audit; DROP TABLE tokens; DROP TABLE operators;"
 				 "ALTER TABLE users DROP COLUMN pw_hash;"

@@ -201,3 +201,63 @@ out:
 	tmpdb_cleanup(&db);
 	return err;
 }
+
+struct wrap {
+	char disposition[32], notes[64];
+	int n;
+};
+
+static int on_cdr(const struct store_cdr *c, void *arg)
+{
+	struct wrap *w = arg;
+
+	snprintf(w->disposition, sizeof(w->disposition), "%s", c->disposition);
+	snprintf(w->notes, sizeof(w->notes), "%s", c->notes);
+	w->n++;
+	return 0;
+}
+
+TEST(test_store_cdr_wrapup)
+{
+	struct tmpdb db = {0};
+	struct store *st = NULL;
+	struct store_cdr c = {.uuid = "u1",
+			      .tenant_id = "acme",
+			      .caller = "5551234",
+			      .callee = "100",
+			      .route = "queue:loans",
+			      .ivr_path = "",
+			      .agent = "1001",
+			      .start_ms = 1000,
+			      .answer_ms = 1500,
+			      .bridge_ms = 1500,
+			      .end_ms = 9000,
+			      .hangup_side = "caller",
+			      .status = 200,
+			      .cause = "normal",
+			      .recording = ""};
+	struct wrap w = {0};
+	int err = tmpdb_init(&db);
+
+	TEST_ERR(err);
+	TEST_ERR(store_open(&st, db.url, NULL, 0));
+	TEST_ERR(tenant(st, "acme", "acme.example", 0));
+	TEST_ERR(store_cdr_put(st, &c));
+	TEST_EQUALS(1, store_cdr_list(st, "acme", 0, 10000, on_cdr, &w));
+	TEST_STR("", str_cstr(w.disposition));
+	TEST_ERR(store_cdr_wrapup(st, "acme", "u1", "1001", "sale", "wants the gold card"));
+	TEST_EQUALS(-ENOENT, store_cdr_wrapup(st, "acme", "u1", "1002", "x", ""));
+	TEST_EQUALS(-ENOENT, store_cdr_wrapup(st, "beta", "u1", NULL, "x", ""));
+	TEST_EQUALS(-ENOENT, store_cdr_wrapup(st, "acme", "nosuch", NULL, "x", ""));
+	TEST_EQUALS(1, store_cdr_list(st, "acme", 0, 10000, on_cdr, &w));
+	TEST_STR("sale", str_cstr(w.disposition));
+	TEST_STR("wants the gold card", str_cstr(w.notes));
+	/* A supervisor (no agent) may correct it. */
+	TEST_ERR(store_cdr_wrapup(st, "acme", "u1", NULL, "callback", ""));
+	TEST_EQUALS(1, store_cdr_list(st, "acme", 0, 10000, on_cdr, &w));
+	TEST_STR("callback", str_cstr(w.disposition));
+out:
+	store_close(st);
+	tmpdb_cleanup(&db);
+	return err;
+}

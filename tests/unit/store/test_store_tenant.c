@@ -109,6 +109,7 @@ TEST(test_store_migrate_v4_to_v5)
 		TEST_ERR(tmpdb_exec(
 		    &db, PG_OLD_SCHEMA
 		    "CREATE TABLE recordings (tenant_id TEXT NOT NULL, call_uuid TEXT NOT NULL);"
+		    "CREATE TABLE cdrs (uuid TEXT PRIMARY KEY);"
 		    "INSERT INTO schema_version (version) VALUES (1), (2), (3), (4);"
 		    "ALTER TABLE tenants ADD COLUMN timezone TEXT NOT NULL DEFAULT 'UTC',"
 		    " ADD COLUMN calendar TEXT NOT NULL DEFAULT '{}';"
@@ -126,6 +127,7 @@ TEST(test_store_migrate_v4_to_v5)
 		    " timezone TEXT NOT NULL DEFAULT 'UTC', calendar TEXT NOT NULL DEFAULT '{}');"
 		    "CREATE TABLE queues (tenant_id TEXT NOT NULL, id TEXT NOT NULL);"
 		    "CREATE TABLE recordings (tenant_id TEXT NOT NULL, call_uuid TEXT NOT NULL);"
+		    "CREATE TABLE cdrs (uuid TEXT PRIMARY KEY);"
 		    "CREATE TABLE users (tenant_id TEXT NOT NULL, id TEXT NOT NULL,"
 		    " PRIMARY KEY (tenant_id, id));"
 		    "INSERT INTO tenants (id, name, domain, seats, district, park)"
