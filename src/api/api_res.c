@@ -330,28 +330,35 @@ static void live_array(struct api_call *c, int err, json_t *arr, bool one, const
 	}
 }
 
-static void agents(struct api_call *c, bool one)
+typedef int(live_view_h)(void *arg, const char *tenant, const char *id, json_t **out);
+
+/* A live view (agents, queues) of the path's tenant: all, or (@one) the path's {id}. */
+static void live_view(struct api_call *c, live_view_h *h, bool one, const char *what)
 {
-	const struct api_live *l = c->api->conf.live;
 	json_t *arr = NULL;
 	int err;
 
-	if (!l || !l->agents) {
+	if (!h) {
 		live_missing(c);
 		return;
 	}
-	err = l->agents(c->api->conf.live_arg, c->tenant_id, one ? c->id_s : NULL, &arr);
-	live_array(c, err, arr, one, "agent");
+	err = h(c->api->conf.live_arg, c->tenant_id, one ? c->id_s : NULL, &arr);
+	live_array(c, err, arr, one, what);
+}
+
+static live_view_h *live_agents(const struct api_call *c)
+{
+	return c->api->conf.live ? c->api->conf.live->agents : NULL;
 }
 
 void api_res_agents(struct api_call *c)
 {
-	agents(c, false);
+	live_view(c, live_agents(c), false, "agent");
 }
 
 void api_res_agent_get(struct api_call *c)
 {
-	agents(c, true);
+	live_view(c, live_agents(c), true, "agent");
 }
 
 /* PUT .../agents/{id}/state {"state": "ready" | "not-ready" | "logged-in" | "logged-out", "reason":
@@ -390,7 +397,7 @@ void api_res_agent_put(struct api_call *c)
 		if (!err) {
 			api_audit(c, "agent.state", c->id_s,
 				  json_pack("{sssI}", "state", st, "reason", rc));
-			agents(c, true);
+			live_view(c, live_agents(c), true, "agent");
 		} else {
 			int status = err == -ENOENT   ? 404
 				     : err == -EINVAL ? 400
@@ -410,28 +417,19 @@ void api_res_agent_put(struct api_call *c)
 	json_decref(body);
 }
 
-static void queues_live(struct api_call *c, bool one)
+static live_view_h *live_queues(const struct api_call *c)
 {
-	const struct api_live *l = c->api->conf.live;
-	json_t *arr = NULL;
-	int err;
-
-	if (!l || !l->queues) {
-		live_missing(c);
-		return;
-	}
-	err = l->queues(c->api->conf.live_arg, c->tenant_id, one ? c->id_s : NULL, &arr);
-	live_array(c, err, arr, one, "queue");
+	return c->api->conf.live ? c->api->conf.live->queues : NULL;
 }
 
 void api_res_metrics(struct api_call *c)
 {
-	queues_live(c, false);
+	live_view(c, live_queues(c), false, "queue");
 }
 
 void api_res_metrics_queue(struct api_call *c)
 {
-	queues_live(c, true);
+	live_view(c, live_queues(c), true, "queue");
 }
 
 void api_res_calls(struct api_call *c)
