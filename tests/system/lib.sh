@@ -4,7 +4,7 @@
 #
 #   check NAME STATUS   count a pass (STATUS 0) or print "FAIL NAME"
 #   summary SUITE       print "SUITE: N passed, M failed"; status 0 if none failed
-#   free_port           a free UDP port on 127.0.0.1 (TCP uses the same number)
+#   free_port           a port on 127.0.0.1 free for UDP and for TCP
 
 tmp=$(mktemp -d)
 pass=0
@@ -43,7 +43,20 @@ new_cdr() {
 }
 
 free_port() {
-    python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+    # Free for UDP and for TCP both: SIP listens on both with one number.
+    python3 -c '
+import socket
+for _ in range(100):
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.bind(("127.0.0.1", 0))
+    port = u.getsockname()[1]
+    t = socket.socket()
+    try:
+        t.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    print(port)
+    break'
 }
 
 #   start ARGS...       run `$bin serve --sip 127.0.0.1:$port --data $tmp/var ARGS...`
