@@ -40,6 +40,7 @@ void api_free(struct api *a)
 	if (!a)
 		return;
 	api_auth_free(a);
+	api_res_free(a);
 	api_events_free(a->ev);
 	mem_free(a);
 }

@@ -47,6 +47,13 @@ struct api_live {
 	 */
 	int (*agent_set)(void *arg, const char *tenant, const char *user, const char *state,
 			 uint32_t reason, char *msg, size_t size);
+	/*
+	 * A number that changes whenever @tenant's live state does (an ACD
+	 * event): answers built from the live state are kept while it holds
+	 * (and for at most a second, for the figures that move with time).
+	 * NULL: nothing is kept.
+	 */
+	uint64_t (*generation)(void *arg, const char *tenant);
 	/* Real-time metrics of @tenant's queues (@queue NULL: all) as a JSON array. */
 	int (*queues)(void *arg, const char *tenant, const char *queue, json_t **out);
 	/* Calls of @tenant in progress, with queue positions, as a JSON array. */

@@ -51,8 +51,10 @@ static void sessions_free(struct hash *h)
 	struct str key;
 	void *val;
 
-	while (h && hash_next(h, &it, &key, &val))
+	while (h && hash_next(h, &it, &key, &val)) {
+		memset(val, 0, sizeof(struct api_session)); /* tokens */
 		mem_free(val);
+	}
 	hash_free(h);
 }
 
@@ -105,7 +107,7 @@ static struct api_session *cache_put(struct api *a, const struct api_session *s)
 	if (!c)
 		return NULL;
 	*c = *s;
-	k = str_cstr(c->hash);
+	k = str_cstr(c->token);
 	if (hash_put(a->sessions, &k, c, NULL)) {
 		mem_free(c);
 		return NULL;
@@ -113,11 +115,14 @@ static struct api_session *cache_put(struct api *a, const struct api_session *s)
 	return c;
 }
 
-static void cache_del(struct api *a, const char *hash)
+static void cache_del(struct api *a, const char *token)
 {
-	struct str k = str_cstr(hash);
+	struct str k = str_cstr(token);
+	struct api_session *c = hash_del(a->sessions, &k);
 
-	mem_free(hash_del(a->sessions, &k));
+	if (c)
+		memset(c->token, 0, sizeof(c->token)); /* no live token left in freed memory */
+	mem_free(c);
 }
 
 /* The token of @r: "Authorization: Bearer T", or ?token=T (WebSockets from browsers). */
@@ -138,20 +143,22 @@ const struct api_session *api_auth_session(struct api *a, const struct http_req 
 	struct str tok = bearer(r);
 	struct api_session s = {0}, *c;
 	struct store_token t;
-	struct str k;
 	int64_t now = clock_real_ms();
 
-	if (!tok.p || !acct_token_valid_syntax(tok.p, tok.len) ||
-	    acct_token_hash(tok.p, tok.len, s.hash))
+	/* The cache is keyed by the token itself: a hit costs no SHA-256 (the
+	 * store, which must never hold a usable token, is keyed by the hash). */
+	if (!tok.p || !acct_token_valid_syntax(tok.p, tok.len) || tok.len >= sizeof(s.token))
 		return NULL;
-	k = str_cstr(s.hash);
-	c = hash_get(a->sessions, &k);
+	c = hash_get(a->sessions, &tok);
 	if (c) {
 		if (c->expires_ms > now)
 			return c;
-		cache_del(a, s.hash);
+		cache_del(a, c->token);
 		return NULL;
 	}
+	memcpy(s.token, tok.p, tok.len);
+	if (acct_token_hash(tok.p, tok.len, s.hash))
+		return NULL;
 	if (store_token_get(a->conf.store, s.hash, &t) || t.revoked || t.expires_ms <= now)
 		return NULL;
 	if (acct_roles_parse(t.roles, &s.roles))
@@ -233,6 +240,7 @@ static void login_done(uv_work_t *w, int status)
 	acct_throttle_ok(a->throttle, key);
 	err = acct_token_new(token);
 	err = err ? err : acct_token_hash(token, strlen(token), s.hash);
+	snprintf(s.token, sizeof(s.token), "%s", token);
 	snprintf(s.tenant, sizeof(s.tenant), "%s", l->tenant);
 	snprintf(s.user, sizeof(s.user), "%s", l->user);
 	s.roles = l->roles;
@@ -382,17 +390,18 @@ void api_auth_login(struct api_call *c)
 void api_auth_logout(struct api_call *c)
 {
 	struct api *a = c->api;
-	char hash[sizeof(c->who->hash)];
+	char hash[sizeof(c->who->hash)], token[sizeof(c->who->token)];
 	int err;
 
 	memcpy(hash, c->who->hash, sizeof(hash));
+	memcpy(token, c->who->token, sizeof(token));
 	err = store_token_revoke(a->conf.store, hash);
 	if (err && err != -ENOENT) {
 		api_store_error(c->req, err, "token");
 		return;
 	}
 	api_audit(c, "logout", c->who->user, NULL);
-	cache_del(a, hash); /* c->who points into the cache: last use above */
+	cache_del(a, token); /* c->who points into the cache: last use above */
 	http_respond(c->req, 204, NULL, NULL, NULL, 0);
 }
 

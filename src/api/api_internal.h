@@ -13,8 +13,9 @@
 
 /* Who is calling: from a bearer token (or nobody). */
 struct api_session {
-	char hash[65];		    /* the token's SHA-256, hex: the key */
-	char tenant[STORE_ID_SIZE]; /* "" for a platform operator */
+	char token[ACCT_TOKEN_SIZE]; /* the token itself: the cache's key */
+	char hash[65];		     /* its SHA-256, hex: the store's key */
+	char tenant[STORE_ID_SIZE];  /* "" for a platform operator */
 	char user[STORE_ID_SIZE];
 	unsigned roles; /* enum acct_role bits */
 	int64_t expires_ms;
@@ -40,7 +41,11 @@ struct api {
 	struct list logins; /* logins waiting for their password check */
 	size_t nlogins;
 	char dummy_hash[ACCT_PW_HASH_SIZE]; /* checked for unknown users */
+	struct hash *kept; /* "tenant\nqueue" -> struct kept: metrics answers (api_res.c) */
 };
+
+/* Free the kept answers (api_res.c). */
+void api_res_free(struct api *a);
 
 /* --- replies (api_reply.c) --- */
 /* {"error":{"code":@code,"message":...}} with @status. */

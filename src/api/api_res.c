@@ -417,19 +417,109 @@ void api_res_agent_put(struct api_call *c)
 	json_decref(body);
 }
 
-static live_view_h *live_queues(const struct api_call *c)
+/*
+ * Queue metrics are the wallboards' poll and the most read answer: the
+ * JSON is kept per tenant and queue while the tenant's live state has not
+ * changed (its generation) and for at most KEPT_MS, and served as it is:
+ * building it is most of the cost of the request.
+ */
+#define KEPT_MS	 1000
+#define KEPT_MAX 20000 /* answers kept; beyond, the table starts again */
+
+struct kept {
+	uint64_t gen;
+	int64_t made_ms;
+	size_t len;
+	char key[2 * STORE_ID_SIZE + 2];
+	char body[];
+};
+
+void api_res_free(struct api *a)
 {
-	return c->api->conf.live ? c->api->conf.live->queues : NULL;
+	size_t it = 0;
+	struct str k;
+	void *v;
+
+	while (a->kept && hash_next(a->kept, &it, &k, &v))
+		mem_free(v);
+	hash_free(a->kept);
+	a->kept = NULL;
+}
+
+static void metrics(struct api_call *c, bool one)
+{
+	const struct api_live *l = c->api->conf.live;
+	struct api *a = c->api;
+	char key[2 * STORE_ID_SIZE + 2];
+	struct str k;
+	struct kept *kp;
+	json_t *arr = NULL, *v;
+	uint64_t gen;
+	int64_t now = clock_real_ms();
+	char *text;
+	int err;
+
+	if (!l || !l->queues) {
+		live_missing(c);
+		return;
+	}
+	if (!l->generation) {
+		live_view(c, l->queues, one, "queue");
+		return;
+	}
+	gen = l->generation(c->api->conf.live_arg, c->tenant_id);
+	snprintf(key, sizeof(key), "%s\n%s", c->tenant_id, one ? c->id_s : "");
+	k = str_cstr(key);
+	kp = a->kept ? hash_get(a->kept, &k) : NULL;
+	if (kp && kp->gen == gen && now - kp->made_ms < KEPT_MS && now >= kp->made_ms) {
+		http_respond(c->req, 200, "application/json", "Cache-Control: no-store\r\n",
+			     kp->body, kp->len);
+		return;
+	}
+	err = l->queues(c->api->conf.live_arg, c->tenant_id, one ? c->id_s : NULL, &arr);
+	if (err || (one && !json_array_size(arr))) {
+		live_array(c, err, arr, one, "queue");
+		return;
+	}
+	v = one ? json_incref(json_array_get(arr, 0)) : json_pack("{sO}", "items", arr);
+	json_decref(arr);
+	text = v ? json_dumps(v, JSON_COMPACT) : NULL;
+	json_decref(v);
+	if (!text) {
+		api_error(c->req, 503, "unavailable", "out of memory");
+		return;
+	}
+	/* Keep it (best effort: an answer not kept is only built again). */
+	if (!a->kept || hash_count(a->kept) >= KEPT_MAX) {
+		api_res_free(a);
+		hash_alloc(&a->kept, 256, 0);
+	}
+	kp = a->kept ? hash_del(a->kept, &k) : NULL;
+	mem_free(kp);
+	kp = a->kept ? mem_alloc(sizeof(*kp) + strlen(text) + 1) : NULL;
+	if (kp) {
+		kp->gen = gen;
+		kp->made_ms = now;
+		kp->len = strlen(text);
+		memcpy(kp->key, key, sizeof(key));
+		memcpy(kp->body, text, kp->len + 1);
+		k = str_cstr(kp->key);
+		if (hash_put(a->kept, &k, kp, NULL))
+			mem_free(kp);
+	}
+	http_respond(c->req, 200, "application/json", "Cache-Control: no-store\r\n", text,
+		     strlen(text));
+	free(text);
 }
 
 void api_res_metrics(struct api_call *c)
 {
-	live_view(c, live_queues(c), false, "queue");
+	metrics(c, false);
 }
 
 void api_res_metrics_queue(struct api_call *c)
 {
-	live_view(c, live_queues(c), true, "queue");
+	metrics(c, true);
 }
 
 void api_res_calls(struct api_call *c)

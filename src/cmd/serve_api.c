@@ -7,6 +7,7 @@
 
 #define LOG_MODULE "serve"
 #include "api/api.h"
+#include "base/hash.h"
 #include "base/log.h"
 #include "base/mbuf.h"
 #include "base/mem.h"
@@ -19,8 +20,16 @@
 #include "http/http.h"
 #include "qlog/qlog.h"
 
+/* A tenant's generation: bumped by every change of its live state. */
+struct gen {
+	uint64_t n;
+	char tenant[STORE_ID_SIZE];
+};
+
 struct serve_api {
 	struct serve_call *call;
+	struct hash *gens; /* tenant -> struct gen */
+	uint64_t gen_all;  /* bumped when a tenant's could not be */
 	struct serve_acd *acd;
 	struct serve_journal *journal;
 	struct serve_reg *reg;
@@ -28,6 +37,58 @@ struct serve_api {
 	struct http_server *http;
 	struct serve_hook *hook; /* webhooks: the API's events go there too */
 };
+
+static struct gen *gen_of(struct serve_api *s, const char *tenant, bool make)
+{
+	struct str k = str_cstr(tenant);
+	struct gen *g = hash_get(s->gens, &k);
+
+	if (g || !make || strlen(tenant) >= STORE_ID_SIZE)
+		return g;
+	g = mem_zalloc(sizeof(*g));
+	if (!g)
+		return NULL;
+	snprintf(g->tenant, sizeof(g->tenant), "%s", tenant);
+	k = str_cstr(g->tenant);
+	if (hash_put(s->gens, &k, g, NULL)) {
+		mem_free(g);
+		return NULL;
+	}
+	return g;
+}
+
+/* Something of @tenant's live state changed. When the count cannot be
+ * kept (out of memory), every tenant's answers are dropped instead. */
+static void gen_bump(struct serve_api *s, const char *tenant)
+{
+	struct gen *g = gen_of(s, tenant, true);
+
+	if (g) {
+		g->n++;
+		return;
+	}
+	s->gen_all++;
+}
+
+static void gens_free(struct serve_api *s)
+{
+	size_t it = 0;
+	struct str k;
+	void *v;
+
+	while (s->gens && hash_next(s->gens, &it, &k, &v))
+		mem_free(v);
+	hash_free(s->gens);
+	s->gens = NULL;
+}
+
+static uint64_t live_generation(void *arg, const char *tenant)
+{
+	struct serve_api *s = arg;
+	struct gen *g = gen_of(s, tenant, false);
+
+	return (g ? g->n : 0) + (s->gen_all << 32);
+}
 
 static int live_agents(void *arg, const char *tenant, const char *user, json_t **out)
 {
@@ -126,6 +187,7 @@ static void live_changed(void *arg, const char *tenant)
 	struct serve_api *s = arg;
 
 	serve_acd_changed(s->acd, tenant);
+	gen_bump(s, tenant);
 }
 
 static int live_prometheus(void *arg, struct mbuf *out)
@@ -149,6 +211,7 @@ static const struct api_live live = {
     .agent_set = live_agent_set,
     .queues = live_queues,
     .calls = live_calls,
+    .generation = live_generation,
     .hangup = live_hangup,
     .seats_in_use = live_seats_in_use,
     .audit = live_audit,
@@ -189,6 +252,8 @@ static void on_acd_event(void *arg, const char *tenant, const struct qlog_event 
 {
 	struct serve_api *s = arg;
 	const char *te = task_event(ev->type);
+
+	gen_bump(s, tenant);
 	char agent[128], queue[128], uuid[128];
 	json_t *arr = NULL;
 
@@ -261,6 +326,10 @@ int serve_api_alloc(struct serve_api **sp, const struct serve_api_conf *conf, st
 
 	if (!s)
 		return -ENOMEM;
+	if (hash_alloc(&s->gens, 64, 0)) {
+		mem_free(s);
+		return -ENOMEM;
+	}
 	s->acd = acd;
 	s->journal = conf->journal;
 	s->call = conf->call;
@@ -270,6 +339,7 @@ int serve_api_alloc(struct serve_api **sp, const struct serve_api_conf *conf, st
 		err = serve_hook_alloc(&s->hook, conf->db_url);
 		if (err) {
 			snprintf(errbuf, errlen, "webhooks not started: error %d", -err);
+			gens_free(s);
 			mem_free(s);
 			return err;
 		}
@@ -280,6 +350,7 @@ int serve_api_alloc(struct serve_api **sp, const struct serve_api_conf *conf, st
 	if (err) {
 		snprintf(errbuf, errlen, "API not started: error %d", -err);
 		serve_hook_free(s->hook);
+		gens_free(s);
 		mem_free(s);
 		return err;
 	}
@@ -288,6 +359,7 @@ int serve_api_alloc(struct serve_api **sp, const struct serve_api_conf *conf, st
 	if (err) {
 		api_free(s->api);
 		serve_hook_free(s->hook);
+		gens_free(s);
 		mem_free(s);
 		return err;
 	}
@@ -316,5 +388,6 @@ void serve_api_free(struct serve_api *s)
 		return;
 	serve_api_stop(s);
 	http_server_free(s->http);
+	gens_free(s);
 	mem_free(s);
 }

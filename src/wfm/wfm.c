@@ -16,9 +16,12 @@
 #include "wfm/wfm.h"
 
 /* Terms of a sum smaller than exp(-WEIGHT_CUT) times the largest are dropped. */
-#define WEIGHT_CUT 45.0
+#define WEIGHT_CUT	  45.0
 /* Poisson tail below which Erlang A's uniformization stops. */
-#define POISSON_TAIL 1e-16
+#define POISSON_TAIL	  1e-16
+/* Erlang A's uniformization gives up (-ERANGE) beyond this many steps: a
+ * patience tiny against the handle time with a long queue. */
+#define UNIFORM_STEPS_MAX 1e7
 
 static bool finite_nonneg(double x)
 {
@@ -131,8 +134,8 @@ int wfm_erlang_c_metrics(struct wfm_metrics *m, const struct wfm_traffic *t, uns
 		return err;
 	if (a >= (double)agents)
 		return -EDOM;
-	erlang_c_fill(&r, erlang_c_from_b(erlang_b_calc(a, agents), a, agents), a, agents,
-		      t->aht, sl_time);
+	erlang_c_fill(&r, erlang_c_from_b(erlang_b_calc(a, agents), a, agents), a, agents, t->aht,
+		      sl_time);
 	*m = r;
 	return 0;
 }
@@ -188,7 +191,7 @@ int wfm_erlang_c_agents(unsigned *agentsp, const struct wfm_traffic *t,
 	return -ERANGE;
 }
 
-/* log(e^x + e^y) without overflow; either may be -INFINITY. */
+/* log(e^x + e^y) without overflow; either may be minus infinity (log 0). */
 static double log_add(double x, double y)
 {
 	if (x < y) {
@@ -197,7 +200,7 @@ static double log_add(double x, double y)
 		x = y;
 		y = tmp;
 	}
-	if (y == -INFINITY)
+	if (isinf(y))
 		return x;
 	return x + log1p(exp(y - x));
 }
@@ -219,6 +222,18 @@ static int erlang_a_calc(struct wfm_metrics *m, double a, double lambda, double 
 	double *u;
 	unsigned j, jmax;
 
+	b = erlang_b_calc(a, n);
+	if (b == 0.0) {
+		/* B underflowed (N far above A): no caller ever waits. */
+		m->erlangs = a;
+		m->p_wait = 0.0;
+		m->p_abandon = 0.0;
+		m->service_level = 1.0;
+		m->asa = 0.0;
+		m->occupancy = a / (double)n;
+		return 0;
+	}
+
 	/* Pass 1: the length followed (jmax) and log sum_j w(j) = lmax + log s. */
 	for (j = 1;; j++) {
 		lw += log(y / (x + (double)j));
@@ -237,17 +252,6 @@ static int erlang_a_calc(struct wfm_metrics *m, double a, double lambda, double 
 
 	/* pi(N) = 1 / (sum_{k<N} pi(k)/pi(N) + sum_j w(j)), and the first sum
 	 * is 1/B - 1 with B = B(N, A): Erlang B again, in [0, 1]. */
-	b = erlang_b_calc(a, n);
-	if (b == 0.0) {
-		/* B underflowed (N far above A): no caller ever waits. */
-		m->erlangs = a;
-		m->p_wait = 0.0;
-		m->p_abandon = 0.0;
-		m->service_level = 1.0;
-		m->asa = 0.0;
-		m->occupancy = a / (double)n;
-		return 0;
-	}
 	lpn = -log_add(log(1.0 / b - 1.0), lmax + log(s));
 	p_wait = exp(lpn + lmax + log(s));
 
@@ -282,23 +286,31 @@ static int erlang_a_calc(struct wfm_metrics *m, double a, double lambda, double 
 	 * big = r(jmax) + theta so every step mixes with non-negative weights;
 	 * answered by T = (r(0) / big) sum_k v_k(0) P(Poisson(big T) > k). */
 	if (sl_time > 0.0) {
-		double big = mu_n + (double)(jmax + 1) * theta;
-		double bt = big * sl_time, kmax = bt + 40.0 * sqrt(bt) + 100.0;
+		double big = mu_n + (double)(jmax + 1) * theta, bt = big * sl_time;
 		/* Poisson(bt) pmf in log space (e^-bt underflows past 745) and
 		 * tail = P(Poisson > k) = 1 - cdf: absolute error ~ k ulp. */
 		double lt = log(bt), lpk = -bt, cdf = exp(lpk), tail = 1.0 - cdf;
+		double kmax = bt + 40.0 * sqrt(bt) + 100.0;
 
-		for (double k = 0.0; k <= kmax; k += 1.0) {
+		if (kmax > UNIFORM_STEPS_MAX) {
+			mem_free(u);
+			return -ERANGE;
+		}
+		for (unsigned k = 0; k <= (unsigned)kmax; k++) {
+			/* Mass moves one position per step at most, so positions
+			 * beyond the steps left can no longer reach the head. */
+			unsigned jlim = (unsigned)kmax - k < jmax ? (unsigned)kmax - k : jmax;
+
 			reached += u[0] * (tail > 0.0 ? tail : 0.0);
-			if (k > bt && tail < POISSON_TAIL)
+			if ((double)k > bt && tail < POISSON_TAIL)
 				break;
-			for (j = 0; j <= jmax; j++) {
+			for (j = 0; j <= jlim; j++) {
 				double r = mu_n + (double)j * theta;
 				double in = j < jmax ? u[j + 1] * (r + theta) / big : 0.0;
 
 				u[j] = u[j] * (1.0 - (r + theta) / big) + in;
 			}
-			lpk += lt - log(k + 1.0);
+			lpk += lt - log((double)k + 1.0);
 			cdf += exp(lpk);
 			tail = 1.0 - cdf;
 		}
@@ -308,7 +320,7 @@ static int erlang_a_calc(struct wfm_metrics *m, double a, double lambda, double 
 	m->erlangs = a;
 	m->p_wait = p_wait;
 	m->p_abandon = p_ab;
-	m->service_level = fmin(1.0, 1.0 - p_wait + reached);
+	m->service_level = fmax(0.0, fmin(1.0, 1.0 - p_wait + reached));
 	m->asa = asa_num / (1.0 - p_wait + served_wait);
 	m->occupancy = fmin(1.0, a * (1.0 - p_ab) / (double)n);
 	mem_free(u);
@@ -417,8 +429,7 @@ int wfm_scheduled(unsigned *scheduledp, unsigned required, double shrinkage)
 	return 0;
 }
 
-int wfm_chat_agents(unsigned *agentsp, const struct wfm_chat *chat,
-		    const struct wfm_target *target)
+int wfm_chat_agents(unsigned *agentsp, const struct wfm_chat *chat, const struct wfm_target *target)
 {
 	struct wfm_traffic slots;
 	struct wfm_target slot_target;

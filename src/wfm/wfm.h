@@ -30,7 +30,7 @@
 /* Default bound of the agents searches (struct wfm_target.max_agents = 0). */
 #define WFM_AGENTS_MAX 100000u
 /* Erlang A follows at most this many queue positions (see docs/WFM.md). */
-#define WFM_QUEUE_MAX 1000000u
+#define WFM_QUEUE_MAX  1000000u
 
 /* The load offered to a queue in one interval. */
 struct wfm_traffic {
@@ -104,8 +104,8 @@ int wfm_erlang_c_agents(unsigned *agentsp, const struct wfm_traffic *t,
 /*
  * Erlang A (M/M/N+M, Palm's model): Erlang C's queue where each waiting
  * caller hangs up after an exponentially distributed patience of mean
- * @patience seconds (> 0; INFINITY gives Erlang C). Stable for any N, even
- * N < A. Birth-death steady state in log space (docs/WFM.md):
+ * @patience seconds (> 0; INFINITY gives Erlang C, -EDOM included).
+ * Stable for any N, even N < A. Birth-death steady state in log space (docs/WFM.md):
  *   pi(k)   = pi(0) A^k / k!                         k <= N
  *   pi(N+j) = pi(N) prod_{i=1..j} lambda / (N mu + i theta)
  * with mu = 1/aht, theta = 1/patience, and

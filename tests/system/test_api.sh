@@ -290,6 +290,10 @@ curl -s --max-time 10 -H 'Accept-Encoding: gzip' -H "Authorization: Bearer $sup"
 grep -qi '^content-encoding: gzip' "$tmp/h" && gunzip -c "$tmp/gz" | python3 -c 'import json,sys; json.load(sys.stdin)'
 check "gzip for clients that take it" $?
 expect "static page" 200 GET / ""
+curl -s --max-time 5 -D - -o /dev/null "$base/" | grep -qi "^content-security-policy: default-src 'none'"
+check "pages carry a Content-Security-Policy" $?
+curl -s --max-time 5 -D - -o /dev/null "$base/api/v1/health" | grep -qi '^x-content-type-options: nosniff'
+check "API answers carry nosniff" $?
 expect "no path out of the web folder" 404 GET /../../etc/passwd ""
 
 # --- the tenant's document through the API: the provisioning operation
